@@ -1,0 +1,67 @@
+"""The intent vocabulary: every way in (touch, keypad, voice, typed text) ends as one Intent.
+
+Names are fixed by ../shared/INTENTS.md; other tools and the benchmarks read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class IntentName(StrEnum):
+    """The intents a visitor can express."""
+
+    TOPIC = "topic"
+    SECTION = "section"
+    ASK = "ask"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    REPEAT = "repeat"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    HOME = "home"
+    HELP = "help"
+    SLOWER = "slower"
+    FASTER = "faster"
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    NONE = "none"
+
+
+#: Intents that carry no slots: plain commands.
+COMMAND_INTENTS: frozenset[IntentName] = frozenset(IntentName) - {
+    IntentName.TOPIC,
+    IntentName.SECTION,
+    IntentName.ASK,
+    IntentName.NONE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One understood wish, with its slots and how sure we are of it."""
+
+    name: IntentName
+    topic: str | None = None
+    section: str | None = None
+    answer: str | None = None
+    confidence: float = 1.0
+    heard: str | None = None
+
+    def as_json_fields(self) -> dict[str, Any]:
+        """The fields of the `kiosk understand` / `kiosk recognize` JSON line, in the fixed order."""
+        fields = asdict(self)
+        return {
+            "heard": fields["heard"],
+            "intent": str(self.name),
+            "topic": fields["topic"],
+            "section": fields["section"],
+            "answer": fields["answer"],
+            "confidence": round(self.confidence, 3),
+        }
+
+
+NO_INTENT = Intent(IntentName.NONE, confidence=0.0)

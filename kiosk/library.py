@@ -1,0 +1,567 @@
+"""Content as data: content/<lang>/ -> Library of Topic -> Section -> Sentence, validated.
+
+A content tree holds `topics/*.md` (TOML front matter between `+++` lines, then `## Title {#id}`
+sections), `strings.toml` (interface wording) and optionally `lexicon.toml` (pronunciations shared
+by the speech and listening sides). Every problem is reported as a ContentProblem naming the file
+and line; loading either returns a whole Library or raises ContentError with all problems found.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from kiosk.sentences import split_sentences
+
+#: A section longer than this is too long to listen to in one go (about 75 s at 150 wpm).
+MAX_SECTION_WORDS = 190
+#: Headings are read on buttons and said aloud: keep them short.
+MAX_TITLE_CHARS = 40
+
+TOPIC_KEYS = frozenset({"id", "title", "order", "aliases", "sections"})
+SECTION_KEYS = frozenset({"aliases"})
+LEXICON_KEYS = frozenset({"say", "phones"})
+#: ARPAbet phones known to the pocketsphinx en-US model.
+ARPABET = frozenset(
+    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW "
+    "V W Y Z ZH".split()
+)
+
+#: Interface strings the kiosk needs, with the placeholders each must keep.
+REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "screen.app_title": frozenset(),
+    "screen.welcome": frozenset(),
+    "screen.how_to_start": frozenset(),
+    "screen.notice": frozenset(),
+    "screen.topic_intro": frozenset({"topic"}),
+    "screen.reader_intro": frozenset({"section"}),
+    "screen.help_title": frozenset(),
+    "screen.help_voice": frozenset(),
+    "screen.help_keys": frozenset(),
+    "screen.help_touch": frozenset(),
+    "screen.end_of_section": frozenset(),
+    "screen.end_of_topic": frozenset({"topic"}),
+    "screen.answer_intro": frozenset({"section"}),
+    "prompt.listening": frozenset(),
+    "prompt.not_understood": frozenset(),
+    "prompt.out_of_scope": frozenset(),
+    "prompt.idle_warning": frozenset({"seconds"}),
+    "prompt.visit_ended": frozenset(),
+    "prompt.paused": frozenset(),
+    "prompt.stopped": frozenset(),
+    "status.sound_unavailable": frozenset(),
+    "status.sound_back": frozenset(),
+    "status.microphone_unavailable": frozenset(),
+    "status.microphone_back": frozenset(),
+    "status.content_error": frozenset(),
+    "status.staff_pin": frozenset(),
+    "button.talk": frozenset(),
+    "button.listen_screen": frozenset(),
+    "button.read_all": frozenset(),
+    "button.listen": frozenset(),
+    "button.pause": frozenset(),
+    "button.stop": frozenset(),
+    "button.previous": frozenset(),
+    "button.next": frozenset(),
+    "button.repeat": frozenset(),
+    "button.slower": frozenset(),
+    "button.faster": frozenset(),
+    "button.quieter": frozenset(),
+    "button.louder": frozenset(),
+    "button.text_size": frozenset(),
+    "button.high_contrast": frozenset(),
+    "button.home": frozenset(),
+    "button.help": frozenset(),
+    "button.back": frozenset(),
+    "button.continue": frozenset(),
+})
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_HEADING = re.compile(r"^##\s+(?P<title>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*•])\s+(?P<text>.*)$")
+_FRONT = "+++"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence (or one list item) of a section: the unit that is spoken and highlighted."""
+
+    id: str
+    text: str
+    line: int
+    is_list_item: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled part of a topic, short enough to listen to in one go."""
+
+    id: str
+    topic_id: str
+    title: str
+    sentences: tuple[Sentence, ...]
+    aliases: tuple[str, ...]
+    line: int
+
+    @property
+    def text(self) -> str:
+        """The whole section as one string."""
+        return " ".join(sentence.text for sentence in self.sentences)
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One subject on the welcome screen, with its sections in reading order."""
+
+    id: str
+    title: str
+    order: int
+    aliases: tuple[str, ...]
+    sections: tuple[Section, ...]
+    source: Path
+
+    def section(self, section_id: str) -> Section:
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(f"{self.id}/{section_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    """How to say a word (`say`, text for the synthesiser) and hear it (`phones`, ARPAbet)."""
+
+    word: str
+    say: str | None
+    phones: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """All content for one language, ready to show, speak and understand."""
+
+    root: Path
+    topics: tuple[Topic, ...]
+    strings: Mapping[str, str]
+    lexicon: Mapping[str, LexiconEntry] = field(default_factory=dict)
+
+    def topic(self, topic_id: str) -> Topic:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(topic_id)
+
+    def section(self, topic_id: str, section_id: str) -> Section:
+        return self.topic(topic_id).section(section_id)
+
+    def sections(self) -> Iterator[Section]:
+        for topic in self.topics:
+            yield from topic.sections
+
+    def text(self, key: str, **values: object) -> str:
+        """An interface string by its `group.name` key, with placeholders filled in."""
+        template = self.strings[key]
+        return template.format(**values) if values else template
+
+
+@dataclass(frozen=True, slots=True)
+class ContentProblem:
+    """One thing wrong with a content tree, at a file and line."""
+
+    path: Path
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.code}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content tree could not be loaded; `problems` says every reason."""
+
+    code = "content"
+
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+class _Problems:
+    """Collects problems while a tree is read."""
+
+    def __init__(self) -> None:
+        self.items: list[ContentProblem] = []
+
+    def add(self, path: Path, line: int, code: str, message: str) -> None:
+        self.items.append(ContentProblem(path, line, code, message))
+
+
+def _read_text(path: Path, problems: _Problems) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.add(path, 0, "unreadable", f"cannot read: {error.strerror or error}")
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.add(path, line, "not-utf8", "file is not UTF-8 text; save it as UTF-8")
+        return None
+
+
+def _toml_error_line(error: tomllib.TOMLDecodeError) -> int:
+    match = re.search(r"line (\d+)", str(error))
+    return int(match.group(1)) if match else 1
+
+
+def _key_line(lines: list[str], key: str, start: int = 0, default: int = 1) -> int:
+    """The 1-based line on which `key` is first written in a TOML text, for error messages."""
+    pattern = re.compile(rf"^\s*\[?\s*(?:[\w.-]*\.)?{re.escape(key)}\s*[=\].]")
+    for number, text in enumerate(lines[start:], start=start + 1):
+        if pattern.match(text):
+            return number
+    return default
+
+
+def _aliases(value: Any, path: Path, line: int, where: str, problems: _Problems) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+        problems.add(path, line, "bad-aliases", f"{where} aliases must be a list of words in quotes")
+        return ()
+    return tuple(" ".join(alias.lower().split()) for alias in value)
+
+
+def _parse_front_matter(
+    text: str, path: Path, problems: _Problems
+) -> tuple[dict[str, Any], list[str], int] | None:
+    """Return (front matter, body lines, line number of the first body line)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != _FRONT:
+        problems.add(path, 1, "front-matter-missing", f"the file must start with a '{_FRONT}' line")
+        return None
+    try:
+        close = next(i for i in range(1, len(lines)) if lines[i].strip() == _FRONT)
+    except StopIteration:
+        problems.add(path, 1, "front-matter-unclosed", f"front matter has no closing '{_FRONT}'")
+        return None
+    try:
+        data = tomllib.loads("\n".join(lines[1:close]))
+    except tomllib.TOMLDecodeError as error:
+        detail = str(error).split(" (at")[0]
+        problems.add(path, 1 + _toml_error_line(error), "front-matter-syntax", detail)
+        return None
+    return data, lines[close + 1 :], close + 2
+
+
+def _parse_body(
+    body: list[str], first_line: int, path: Path, topic_id: str, problems: _Problems
+) -> list[tuple[str, str, int, list[tuple[str, int, bool]]]]:
+    """Split the Markdown body into (id, title, line, [(sentence, line, is_item)])."""
+    sections: list[tuple[str, str, int, list[tuple[str, int, bool]]]] = []
+    paragraph: list[str] = []
+    paragraph_line = 0
+
+    def flush() -> None:
+        nonlocal paragraph
+        if paragraph and sections:
+            for sentence in split_sentences(" ".join(paragraph)):
+                sections[-1][3].append((sentence, paragraph_line, False))
+        paragraph = []
+
+    for offset, raw in enumerate(body):
+        number = first_line + offset
+        line = raw.rstrip()
+        if not line.strip():
+            flush()
+            continue
+        if line.startswith("#"):
+            flush()
+            heading = _HEADING.match(line)
+            if heading is None:
+                problems.add(
+                    path, number, "bad-heading",
+                    "sections start with '## Title {#id}'; the topic title goes in front matter",
+                )
+                continue
+            title = heading.group("title").strip()
+            section_id = heading.group("id")
+            if not title:
+                problems.add(path, number, "missing-title", "section heading has no title")
+            elif len(title) > MAX_TITLE_CHARS:
+                problems.add(
+                    path, number, "title-too-long",
+                    f"section title is {len(title)} characters; keep it to {MAX_TITLE_CHARS}",
+                )
+            if section_id is None:
+                section_id = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            if not _ID.match(section_id):
+                problems.add(
+                    path, number, "bad-id",
+                    f"section id {section_id!r} must be lower-case words joined by hyphens",
+                )
+            sections.append((section_id, title, number, []))
+            continue
+        if not sections:
+            problems.add(path, number, "text-outside-section", "text before the first '## ' heading")
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            flush()
+            item = " ".join(bullet.group("text").split())
+            if item:
+                sections[-1][3].append((item, number, True))
+            continue
+        if not paragraph:
+            paragraph_line = number
+        paragraph.append(line.strip())
+    flush()
+    return sections
+
+
+def _load_topic(path: Path, problems: _Problems) -> Topic | None:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    parsed = _parse_front_matter(text, path, problems)
+    if parsed is None:
+        return None
+    front, body, first_line = parsed
+    front_lines = text.splitlines()[1 : first_line - 2]
+
+    def front_line(key: str) -> int:
+        return 1 + _key_line(front_lines, key)
+
+    before = len(problems.items)
+    for key in front:
+        if key not in TOPIC_KEYS:
+            problems.add(
+                path, front_line(key), "unknown-key",
+                f"unknown front matter key {key!r}; known: {', '.join(sorted(TOPIC_KEYS))}",
+            )
+    topic_id = front.get("id")
+    if not isinstance(topic_id, str) or not topic_id:
+        problems.add(path, 1, "missing-id", "front matter needs id = \"...\"")
+        topic_id = path.stem
+    elif not _ID.match(topic_id):
+        problems.add(path, front_line("id"), "bad-id", f"topic id {topic_id!r} must be lower-case words joined by hyphens")
+    title = front.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.add(path, 1, "missing-title", "front matter needs title = \"...\"")
+        title = topic_id
+    order = front.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        problems.add(path, front_line("order"), "bad-order", "order must be a whole number")
+        order = 0
+    aliases = _aliases(front.get("aliases"), path, front_line("aliases"), "topic", problems)
+    section_meta = front.get("sections", {})
+    if not isinstance(section_meta, dict):
+        problems.add(path, front_line("sections"), "bad-sections", "sections must be a table")
+        section_meta = {}
+
+    raw_sections = _parse_body(body, first_line, path, topic_id, problems)
+    if not raw_sections:
+        problems.add(path, first_line, "no-sections", "the topic has no '## ' sections")
+    seen: dict[str, int] = {}
+    sections: list[Section] = []
+    for section_id, section_title, line, sentences in raw_sections:
+        if section_id in seen:
+            problems.add(
+                path, line, "duplicate-id",
+                f"section id {section_id!r} is already used on line {seen[section_id]}",
+            )
+        seen.setdefault(section_id, line)
+        if not sentences:
+            problems.add(path, line, "empty-section", f"section {section_id!r} has no text")
+        meta = section_meta.get(section_id, {})
+        meta_line = front_line(section_id)
+        if not isinstance(meta, dict):
+            problems.add(path, meta_line, "bad-sections", f"sections.{section_id} must be a table")
+            meta = {}
+        for key in meta:
+            if key not in SECTION_KEYS:
+                problems.add(
+                    path, meta_line, "unknown-key",
+                    f"unknown key {key!r} in sections.{section_id}; known: aliases",
+                )
+        section = Section(
+            id=section_id,
+            topic_id=topic_id,
+            title=section_title,
+            sentences=tuple(
+                Sentence(f"{topic_id}/{section_id}/{index}", sentence, sentence_line, is_item)
+                for index, (sentence, sentence_line, is_item) in enumerate(sentences, start=1)
+            ),
+            aliases=_aliases(meta.get("aliases"), path, meta_line, f"section {section_id!r}", problems),
+            line=line,
+        )
+        if section.word_count > MAX_SECTION_WORDS:
+            problems.add(
+                path, line, "section-too-long",
+                f"section {section_id!r} has {section.word_count} words; split it so each part "
+                f"has at most {MAX_SECTION_WORDS}",
+            )
+        sections.append(section)
+    for section_id in section_meta:
+        if section_id not in seen:
+            problems.add(
+                path, front_line(section_id), "unknown-section",
+                f"front matter describes section {section_id!r}, which is not in the text",
+            )
+    if len(problems.items) > before:
+        return None
+    return Topic(topic_id, title.strip(), order, aliases, tuple(sections), path)
+
+
+def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
+    text = _read_text(path, problems)
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        problems.add(path, _toml_error_line(error), "syntax", str(error).split(" (at")[0])
+        return {}
+    lines = text.splitlines()
+    strings: dict[str, str] = {}
+    for group, table in data.items():
+        if not isinstance(table, dict):
+            problems.add(path, _key_line(lines, group), "bad-strings", f"{group!r} must be a [table]")
+            continue
+        group_line = _key_line(lines, group)
+        for name, value in table.items():
+            key = f"{group}.{name}"
+            line = _key_line(lines, name, start=group_line)
+            if key not in REQUIRED_STRINGS:
+                problems.add(path, line, "unknown-key", f"unknown interface string {key!r}")
+            elif not isinstance(value, str) or not value.strip():
+                problems.add(path, line, "empty-string", f"{key} must be non-empty text in quotes")
+            else:
+                fields = {f for _, f, _, _ in string.Formatter().parse(value) if f}
+                if fields != REQUIRED_STRINGS[key]:
+                    wanted = ", ".join("{" + f + "}" for f in sorted(REQUIRED_STRINGS[key])) or "none"
+                    problems.add(
+                        path, line, "bad-placeholder",
+                        f"{key} must use exactly these placeholders: {wanted}",
+                    )
+                else:
+                    strings[key] = value
+    for key in REQUIRED_STRINGS:
+        if key not in strings and not any(p.message.startswith(key) for p in problems.items):
+            problems.add(path, 1, "missing-string", f"interface string {key!r} is missing")
+    return strings
+
+
+def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
+    text = _read_text(path, problems)
+    if text is None:
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        problems.add(path, _toml_error_line(error), "syntax", str(error).split(" (at")[0])
+        return {}
+    lines = text.splitlines()
+    entries: dict[str, LexiconEntry] = {}
+    words = data.get("words", {})
+    for key in data:
+        if key != "words":
+            problems.add(path, _key_line(lines, key), "unknown-key", f"unknown table {key!r}; use [words.WORD]")
+    if not isinstance(words, dict):
+        return {}
+    for word, entry in words.items():
+        line = _key_line(lines, word)
+        if not isinstance(entry, dict) or not entry:
+            problems.add(path, line, "bad-entry", f"{word!r} needs say = \"...\" and/or phones = \"...\"")
+            continue
+        for key in entry:
+            if key not in LEXICON_KEYS:
+                problems.add(path, line, "unknown-key", f"unknown key {key!r} for {word!r}; known: say, phones")
+        say, phones = entry.get("say"), entry.get("phones")
+        if say is not None and (not isinstance(say, str) or not say.strip()):
+            problems.add(path, line, "bad-entry", f"say for {word!r} must be non-empty text")
+            say = None
+        if phones is not None:
+            unknown = [p for p in str(phones).split() if p not in ARPABET]
+            if not isinstance(phones, str) or not phones.split() or unknown:
+                problems.add(
+                    path, line, "bad-phones",
+                    f"phones for {word!r} must be ARPAbet phones such as 'K AE L'; not {unknown}",
+                )
+                phones = None
+        entries[word.lower()] = LexiconEntry(word.lower(), say, phones, line)
+    return entries
+
+
+def _check_aliases(topics: list[Topic], problems: _Problems) -> None:
+    """A topic alias (or title) claimed by two topics would make voice requests ambiguous."""
+    owners: dict[str, Topic] = {}
+    for topic in topics:
+        for alias in {*topic.aliases, " ".join(topic.title.lower().split())}:
+            other = owners.get(alias)
+            if other is not None and other.id != topic.id:
+                problems.add(
+                    topic.source, 1, "alias-conflict",
+                    f"alias {alias!r} is claimed by topics {other.id!r} and {topic.id!r}",
+                )
+            owners.setdefault(alias, topic)
+
+
+def validate_tree(language_dir: Path) -> tuple[Library | None, list[ContentProblem]]:
+    """Read one language's content; return the Library (if sound) and every problem found."""
+    problems = _Problems()
+    root = Path(language_dir)
+    if not root.is_dir():
+        problems.add(root, 0, "missing", "content folder not found")
+        return None, problems.items
+    topic_files = sorted((root / "topics").glob("*.md"))
+    if not topic_files:
+        problems.add(root / "topics", 0, "no-topics", "no topic files (topics/*.md) found")
+    topics: list[Topic] = []
+    seen: dict[str, Path] = {}
+    for path in topic_files:
+        topic = _load_topic(path, problems)
+        if topic is None:
+            continue
+        if topic.id in seen:
+            problems.add(path, 1, "duplicate-id", f"topic id {topic.id!r} is also used in {seen[topic.id]}")
+            continue
+        seen[topic.id] = path
+        topics.append(topic)
+    _check_aliases(topics, problems)
+    strings_path = root / "strings.toml"
+    if strings_path.is_file():
+        strings = _load_strings(strings_path, problems)
+    else:
+        problems.add(strings_path, 0, "missing", "interface strings file not found")
+        strings = {}
+    lexicon_path = root / "lexicon.toml"
+    lexicon = _load_lexicon(lexicon_path, problems) if lexicon_path.is_file() else {}
+    if problems.items:
+        return None, problems.items
+    topics.sort(key=lambda topic: (topic.order, topic.id))
+    return (
+        Library(root, tuple(topics), MappingProxyType(strings), MappingProxyType(lexicon)),
+        [],
+    )
+
+
+def load_library(language_dir: Path) -> Library:
+    """Load and validate one language's content, or raise ContentError listing every problem."""
+    library, problems = validate_tree(language_dir)
+    if library is None:
+        raise ContentError(problems)
+    return library

@@ -1,0 +1,106 @@
+"""A private PulseAudio daemon with virtual devices, for tests on the real audio path.
+
+`kiosk_out` is a null sink (the default output): whatever the kiosk plays can be recorded from
+`kiosk_out.monitor`. `kiosk_mic` is a pipe source (the default input): PCM written into its FIFO
+arrives at the default microphone as 16 kHz mono s16le.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SINK = "kiosk_out"
+SOURCE = "kiosk_mic"
+MIC_RATE = 16_000
+
+
+class PulseAudioServer:
+    """Starts and stops one daemon in its own runtime folder; sets the environment to use it."""
+
+    def __init__(self) -> None:
+        self.runtime = Path(tempfile.mkdtemp(prefix="kiosk-pulse-"))
+        self.fifo = self.runtime / "mic.fifo"
+        self.env = {
+            "PULSE_RUNTIME_PATH": str(self.runtime / "pulse"),
+            "PULSE_STATE_PATH": str(self.runtime / "state"),
+            "PULSE_SERVER": f"unix:{self.runtime / 'pulse' / 'native'}",
+            "XDG_RUNTIME_DIR": str(self.runtime),
+        }
+        self._saved: dict[str, str | None] = {}
+
+    def start(self) -> PulseAudioServer:
+        if shutil.which("pulseaudio") is None:
+            raise RuntimeError("pulseaudio is not installed: run `make test`, which installs it")
+        (self.runtime / "pulse").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env, "HOME": str(self.runtime)}
+        subprocess.run(
+            [
+                "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "--system=false", "-n",
+                "--use-pid-file=yes", "--log-target=stderr", "--log-level=error",
+                "--load=module-native-protocol-unix",
+                f"--load=module-null-sink sink_name={SINK} rate=48000 channels=2",
+                f"--load=module-pipe-source source_name={SOURCE} file={self.fifo} "
+                f"format=s16le rate={MIC_RATE} channels=1",
+                "--load=module-always-sink",
+            ],
+            env=env, check=True, capture_output=True, timeout=30,
+        )
+        for name, value in self.env.items():
+            self._saved[name] = os.environ.get(name)
+            os.environ[name] = value
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.pactl("info").returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("PulseAudio did not come up")
+        self.pactl("set-default-sink", SINK)
+        self.pactl("set-default-source", SOURCE)
+        return self
+
+    def pactl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["pactl", *args], env={**os.environ, **self.env}, capture_output=True, text=True,
+            timeout=10,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["pulseaudio", "--kill"], env={**os.environ, **self.env, "HOME": str(self.runtime)},
+            capture_output=True, timeout=10,
+        )
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def start_recording(self, rate: int = 48_000) -> subprocess.Popen[bytes]:
+        """Start recording the kiosk's output (mono s16le at `rate`); stop with finish_recording."""
+        return subprocess.Popen(
+            ["parec", f"--device={SINK}.monitor", "--format=s16le", f"--rate={rate}",
+             "--channels=1", "--latency-msec=10", "--raw"],
+            env={**os.environ, **self.env}, stdout=subprocess.PIPE,
+        )
+
+    @staticmethod
+    def finish_recording(recorder: subprocess.Popen[bytes]) -> np.ndarray:
+        """Stop a recorder and return its samples as float32 in [-1, 1]."""
+        recorder.terminate()
+        data, _ = recorder.communicate(timeout=10)
+        usable = len(data) - len(data) % 2
+        return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+
+    def feed_microphone(self, pcm16_mono_16k: bytes) -> None:
+        """Write 16 kHz mono s16le PCM into the virtual microphone (blocks until written)."""
+        with open(self.fifo, "wb") as fifo:
+            fifo.write(pcm16_mono_16k)
