@@ -33,7 +33,8 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     target = Path(args.dir) if args.dir else settings.content_dir
     # Accept either a content folder (holding en/, ...) or one language's folder.
     language_dirs = (
-        [target] if (target / "topics").is_dir() or not target.is_dir()
+        [target]
+        if (target / "topics").is_dir() or not target.is_dir()
         else sorted(p for p in target.iterdir() if p.is_dir())
     )
     if not language_dirs:
@@ -56,7 +57,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     """`kiosk` / `kiosk run`: start the touchscreen kiosk."""
     from kiosk.ui.app import run_kiosk  # Kivy is imported only when a window is wanted
 
-    return run_kiosk(settings)
+    status: int = run_kiosk(settings)
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     parser.add_argument(
-        "--config", type=Path, metavar="FILE",
+        "--config",
+        type=Path,
+        metavar="FILE",
         help="site settings (TOML); default $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml",
     )
     parser.set_defaults(handler=_run)

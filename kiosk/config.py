@@ -1,9 +1,9 @@
-"""Settings: one frozen object, built once at the entry point as defaults <- site TOML <- environment.
+"""Settings: one frozen object built once at the entry point: defaults <- site TOML <- environment.
 
-The site file is found by `--config PATH`, else `$KIOSK_CONFIG`, else `/etc/kiosk/kiosk.toml` if it
-exists. Any key can also be set from the environment as `KIOSK_<KEY>` (upper case), which wins over
-the file. Every key and its default is listed in docs/configuration.md; an unknown key or a bad value
-is a ConfigError naming the key.
+The site file is found by `--config PATH`, else `$KIOSK_CONFIG`, else `/etc/kiosk/kiosk.toml` if
+it exists. Any key can also be set from the environment as `KIOSK_<KEY>` (upper case), which wins
+over the file. Every key and its default is listed in docs/configuration.md; an unknown key or a
+bad value is a ConfigError naming the key.
 """
 
 from __future__ import annotations
@@ -25,24 +25,37 @@ ENV_PREFIX = "KIOSK_"
 
 #: Keypad actions and their default keys (Kivy key names), after the EZ Access layout.
 KEYPAD_ACTIONS: tuple[str, ...] = (
-    "up", "down", "activate", "back", "help", "talk",
-    "louder", "quieter", "pause", "repeat", "next", "previous", "home",
+    "up",
+    "down",
+    "activate",
+    "back",
+    "help",
+    "talk",
+    "louder",
+    "quieter",
+    "pause",
+    "repeat",
+    "next",
+    "previous",
+    "home",
 )
-DEFAULT_KEYPAD: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "up": ("up", "numpad8"),
-    "down": ("down", "numpad2"),
-    "activate": ("enter", "numpadenter", "numpad5", "spacebar"),
-    "back": ("backspace", "numpad7"),
-    "help": ("numpaddivide", "f1", "h"),
-    "talk": ("numpad0", "t"),
-    "louder": ("numpadadd", "+"),
-    "quieter": ("numpadsubtract", "-"),
-    "pause": ("numpadmul", "p"),
-    "repeat": ("numpad9", "r"),
-    "next": ("right", "numpad6"),
-    "previous": ("left", "numpad4"),
-    "home": ("home", "numpad1"),
-})
+DEFAULT_KEYPAD: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "up": ("up", "numpad8"),
+        "down": ("down", "numpad2"),
+        "activate": ("enter", "numpadenter", "numpad5", "spacebar"),
+        "back": ("backspace", "numpad7"),
+        "help": ("numpaddivide", "f1", "h"),
+        "talk": ("numpad0", "t"),
+        "louder": ("numpadadd", "+"),
+        "quieter": ("numpadsubtract", "-"),
+        "pause": ("numpadmul", "p"),
+        "repeat": ("numpad9", "r"),
+        "next": ("right", "numpad6"),
+        "previous": ("left", "numpad4"),
+        "home": ("home", "numpad1"),
+    }
+)
 
 
 class ConfigError(ValueError):
@@ -174,8 +187,10 @@ def _coerce_keypad(value: Any, source: str) -> Mapping[str, tuple[str, ...]]:
             )
         if isinstance(keys, str):
             keys = [keys]
-        if not isinstance(keys, list) or not keys or not all(
-            isinstance(k, str) and k for k in keys
+        if (
+            not isinstance(keys, list)
+            or not keys
+            or not all(isinstance(k, str) and k for k in keys)
         ):
             raise ConfigError(f"keypad.{action}", "must be a key name or a list of them", source)
         merged[action] = tuple(k.lower() for k in keys)
@@ -225,7 +240,9 @@ def _validate(settings: Settings, source: str) -> None:
     ):
         raise ConfigError("staff_pin", "must be 4 to 12 digits, or empty to disable", source)
     if not settings.language or not settings.language.replace("-", "").isalnum():
-        raise ConfigError("language", f"must be a language code such as 'en', not {settings.language!r}", source)
+        raise ConfigError(
+            "language", f"must be a language code such as 'en', not {settings.language!r}", source
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -256,11 +273,13 @@ def load_settings(
         values = _read_toml(config_path)
         if "content_dir" in values and isinstance(values["content_dir"], str):
             # A relative content folder is relative to the config file, as a clinic would expect.
-            values["content_dir"] = str(config_path.parent / Path(values["content_dir"]).expanduser())
+            values["content_dir"] = str(
+                config_path.parent / Path(values["content_dir"]).expanduser()
+            )
         settings = _apply(settings, values, source)
         _validate(settings, source)
     overrides = {
-        name[len(ENV_PREFIX):].lower(): value
+        name[len(ENV_PREFIX) :].lower(): value
         for name, value in env.items()
         if name.startswith(ENV_PREFIX) and name != CONFIG_ENV
     }

@@ -52,7 +52,7 @@ class Intent:
     heard: str | None = None
 
     def as_json_fields(self) -> dict[str, Any]:
-        """The fields of the `kiosk understand` / `kiosk recognize` JSON line, in the fixed order."""
+        """The fields of a `kiosk understand` / `kiosk recognize` JSON line, in order."""
         fields = asdict(self)
         return {
             "heard": fields["heard"],

@@ -28,59 +28,62 @@ TOPIC_KEYS = frozenset({"id", "title", "order", "aliases", "sections"})
 SECTION_KEYS = frozenset({"aliases"})
 LEXICON_KEYS = frozenset({"say", "phones"})
 #: ARPAbet phones known to the pocketsphinx en-US model.
-ARPABET = frozenset(
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW "
-    "V W Y Z ZH".split()
-)
+ARPABET = frozenset({
+    "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH",
+    "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH",
+    "UW", "V", "W", "Y", "Z", "ZH",
+})  # fmt: skip
 
 #: Interface strings the kiosk needs, with the placeholders each must keep.
-REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "screen.app_title": frozenset(),
-    "screen.welcome": frozenset(),
-    "screen.how_to_start": frozenset(),
-    "screen.notice": frozenset(),
-    "screen.topic_intro": frozenset({"topic"}),
-    "screen.reader_intro": frozenset({"section"}),
-    "screen.help_title": frozenset(),
-    "screen.help_voice": frozenset(),
-    "screen.help_keys": frozenset(),
-    "screen.help_touch": frozenset(),
-    "screen.end_of_section": frozenset(),
-    "screen.end_of_topic": frozenset({"topic"}),
-    "screen.answer_intro": frozenset({"section"}),
-    "prompt.listening": frozenset(),
-    "prompt.not_understood": frozenset(),
-    "prompt.out_of_scope": frozenset(),
-    "prompt.idle_warning": frozenset({"seconds"}),
-    "prompt.visit_ended": frozenset(),
-    "prompt.paused": frozenset(),
-    "prompt.stopped": frozenset(),
-    "status.sound_unavailable": frozenset(),
-    "status.sound_back": frozenset(),
-    "status.microphone_unavailable": frozenset(),
-    "status.microphone_back": frozenset(),
-    "status.content_error": frozenset(),
-    "status.staff_pin": frozenset(),
-    "button.talk": frozenset(),
-    "button.listen_screen": frozenset(),
-    "button.read_all": frozenset(),
-    "button.listen": frozenset(),
-    "button.pause": frozenset(),
-    "button.stop": frozenset(),
-    "button.previous": frozenset(),
-    "button.next": frozenset(),
-    "button.repeat": frozenset(),
-    "button.slower": frozenset(),
-    "button.faster": frozenset(),
-    "button.quieter": frozenset(),
-    "button.louder": frozenset(),
-    "button.text_size": frozenset(),
-    "button.high_contrast": frozenset(),
-    "button.home": frozenset(),
-    "button.help": frozenset(),
-    "button.back": frozenset(),
-    "button.continue": frozenset(),
-})
+REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "screen.app_title": frozenset(),
+        "screen.welcome": frozenset(),
+        "screen.how_to_start": frozenset(),
+        "screen.notice": frozenset(),
+        "screen.topic_intro": frozenset({"topic"}),
+        "screen.reader_intro": frozenset({"section"}),
+        "screen.help_title": frozenset(),
+        "screen.help_voice": frozenset(),
+        "screen.help_keys": frozenset(),
+        "screen.help_touch": frozenset(),
+        "screen.end_of_section": frozenset(),
+        "screen.end_of_topic": frozenset({"topic"}),
+        "screen.answer_intro": frozenset({"section"}),
+        "prompt.listening": frozenset(),
+        "prompt.not_understood": frozenset(),
+        "prompt.out_of_scope": frozenset(),
+        "prompt.idle_warning": frozenset({"seconds"}),
+        "prompt.visit_ended": frozenset(),
+        "prompt.paused": frozenset(),
+        "prompt.stopped": frozenset(),
+        "status.sound_unavailable": frozenset(),
+        "status.sound_back": frozenset(),
+        "status.microphone_unavailable": frozenset(),
+        "status.microphone_back": frozenset(),
+        "status.content_error": frozenset(),
+        "status.staff_pin": frozenset(),
+        "button.talk": frozenset(),
+        "button.listen_screen": frozenset(),
+        "button.read_all": frozenset(),
+        "button.listen": frozenset(),
+        "button.pause": frozenset(),
+        "button.stop": frozenset(),
+        "button.previous": frozenset(),
+        "button.next": frozenset(),
+        "button.repeat": frozenset(),
+        "button.slower": frozenset(),
+        "button.faster": frozenset(),
+        "button.quieter": frozenset(),
+        "button.louder": frozenset(),
+        "button.text_size": frozenset(),
+        "button.high_contrast": frozenset(),
+        "button.home": frozenset(),
+        "button.help": frozenset(),
+        "button.back": frozenset(),
+        "button.continue": frozenset(),
+    }
+)
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HEADING = re.compile(r"^##\s+(?P<title>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*$")
@@ -240,7 +243,9 @@ def _aliases(value: Any, path: Path, line: int, where: str, problems: _Problems)
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
-        problems.add(path, line, "bad-aliases", f"{where} aliases must be a list of words in quotes")
+        problems.add(
+            path, line, "bad-aliases", f"{where} aliases must be a list of words in quotes"
+        )
         return ()
     return tuple(" ".join(alias.lower().split()) for alias in value)
 
@@ -293,7 +298,9 @@ def _parse_body(
             heading = _HEADING.match(line)
             if heading is None:
                 problems.add(
-                    path, number, "bad-heading",
+                    path,
+                    number,
+                    "bad-heading",
                     "sections start with '## Title {#id}'; the topic title goes in front matter",
                 )
                 continue
@@ -303,20 +310,26 @@ def _parse_body(
                 problems.add(path, number, "missing-title", "section heading has no title")
             elif len(title) > MAX_TITLE_CHARS:
                 problems.add(
-                    path, number, "title-too-long",
+                    path,
+                    number,
+                    "title-too-long",
                     f"section title is {len(title)} characters; keep it to {MAX_TITLE_CHARS}",
                 )
             if section_id is None:
                 section_id = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
             if not _ID.match(section_id):
                 problems.add(
-                    path, number, "bad-id",
+                    path,
+                    number,
+                    "bad-id",
                     f"section id {section_id!r} must be lower-case words joined by hyphens",
                 )
             sections.append((section_id, title, number, []))
             continue
         if not sections:
-            problems.add(path, number, "text-outside-section", "text before the first '## ' heading")
+            problems.add(
+                path, number, "text-outside-section", "text before the first '## ' heading"
+            )
             continue
         bullet = _BULLET.match(line)
         if bullet:
@@ -349,18 +362,25 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
     for key in front:
         if key not in TOPIC_KEYS:
             problems.add(
-                path, front_line(key), "unknown-key",
+                path,
+                front_line(key),
+                "unknown-key",
                 f"unknown front matter key {key!r}; known: {', '.join(sorted(TOPIC_KEYS))}",
             )
     topic_id = front.get("id")
     if not isinstance(topic_id, str) or not topic_id:
-        problems.add(path, 1, "missing-id", "front matter needs id = \"...\"")
+        problems.add(path, 1, "missing-id", 'front matter needs id = "..."')
         topic_id = path.stem
     elif not _ID.match(topic_id):
-        problems.add(path, front_line("id"), "bad-id", f"topic id {topic_id!r} must be lower-case words joined by hyphens")
+        problems.add(
+            path,
+            front_line("id"),
+            "bad-id",
+            f"topic id {topic_id!r} must be lower-case words joined by hyphens",
+        )
     title = front.get("title")
     if not isinstance(title, str) or not title.strip():
-        problems.add(path, 1, "missing-title", "front matter needs title = \"...\"")
+        problems.add(path, 1, "missing-title", 'front matter needs title = "..."')
         title = topic_id
     order = front.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
@@ -380,7 +400,9 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
     for section_id, section_title, line, sentences in raw_sections:
         if section_id in seen:
             problems.add(
-                path, line, "duplicate-id",
+                path,
+                line,
+                "duplicate-id",
                 f"section id {section_id!r} is already used on line {seen[section_id]}",
             )
         seen.setdefault(section_id, line)
@@ -394,7 +416,9 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
         for key in meta:
             if key not in SECTION_KEYS:
                 problems.add(
-                    path, meta_line, "unknown-key",
+                    path,
+                    meta_line,
+                    "unknown-key",
                     f"unknown key {key!r} in sections.{section_id}; known: aliases",
                 )
         section = Section(
@@ -405,12 +429,16 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
                 Sentence(f"{topic_id}/{section_id}/{index}", sentence, sentence_line, is_item)
                 for index, (sentence, sentence_line, is_item) in enumerate(sentences, start=1)
             ),
-            aliases=_aliases(meta.get("aliases"), path, meta_line, f"section {section_id!r}", problems),
+            aliases=_aliases(
+                meta.get("aliases"), path, meta_line, f"section {section_id!r}", problems
+            ),
             line=line,
         )
         if section.word_count > MAX_SECTION_WORDS:
             problems.add(
-                path, line, "section-too-long",
+                path,
+                line,
+                "section-too-long",
                 f"section {section_id!r} has {section.word_count} words; split it so each part "
                 f"has at most {MAX_SECTION_WORDS}",
             )
@@ -418,7 +446,9 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
     for section_id in section_meta:
         if section_id not in seen:
             problems.add(
-                path, front_line(section_id), "unknown-section",
+                path,
+                front_line(section_id),
+                "unknown-section",
                 f"front matter describes section {section_id!r}, which is not in the text",
             )
     if len(problems.items) > before:
@@ -439,7 +469,9 @@ def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
     strings: dict[str, str] = {}
     for group, table in data.items():
         if not isinstance(table, dict):
-            problems.add(path, _key_line(lines, group), "bad-strings", f"{group!r} must be a [table]")
+            problems.add(
+                path, _key_line(lines, group), "bad-strings", f"{group!r} must be a [table]"
+            )
             continue
         group_line = _key_line(lines, group)
         for name, value in table.items():
@@ -452,9 +484,13 @@ def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
             else:
                 fields = {f for _, f, _, _ in string.Formatter().parse(value) if f}
                 if fields != REQUIRED_STRINGS[key]:
-                    wanted = ", ".join("{" + f + "}" for f in sorted(REQUIRED_STRINGS[key])) or "none"
+                    wanted = (
+                        ", ".join("{" + f + "}" for f in sorted(REQUIRED_STRINGS[key])) or "none"
+                    )
                     problems.add(
-                        path, line, "bad-placeholder",
+                        path,
+                        line,
+                        "bad-placeholder",
                         f"{key} must use exactly these placeholders: {wanted}",
                     )
                 else:
@@ -479,17 +515,29 @@ def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
     words = data.get("words", {})
     for key in data:
         if key != "words":
-            problems.add(path, _key_line(lines, key), "unknown-key", f"unknown table {key!r}; use [words.WORD]")
+            problems.add(
+                path,
+                _key_line(lines, key),
+                "unknown-key",
+                f"unknown table {key!r}; use [words.WORD]",
+            )
     if not isinstance(words, dict):
         return {}
     for word, entry in words.items():
         line = _key_line(lines, word)
         if not isinstance(entry, dict) or not entry:
-            problems.add(path, line, "bad-entry", f"{word!r} needs say = \"...\" and/or phones = \"...\"")
+            problems.add(
+                path, line, "bad-entry", f'{word!r} needs say = "..." and/or phones = "..."'
+            )
             continue
         for key in entry:
             if key not in LEXICON_KEYS:
-                problems.add(path, line, "unknown-key", f"unknown key {key!r} for {word!r}; known: say, phones")
+                problems.add(
+                    path,
+                    line,
+                    "unknown-key",
+                    f"unknown key {key!r} for {word!r}; known: say, phones",
+                )
         say, phones = entry.get("say"), entry.get("phones")
         if say is not None and (not isinstance(say, str) or not say.strip()):
             problems.add(path, line, "bad-entry", f"say for {word!r} must be non-empty text")
@@ -498,7 +546,9 @@ def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
             unknown = [p for p in str(phones).split() if p not in ARPABET]
             if not isinstance(phones, str) or not phones.split() or unknown:
                 problems.add(
-                    path, line, "bad-phones",
+                    path,
+                    line,
+                    "bad-phones",
                     f"phones for {word!r} must be ARPAbet phones such as 'K AE L'; not {unknown}",
                 )
                 phones = None
@@ -514,7 +564,9 @@ def _check_aliases(topics: list[Topic], problems: _Problems) -> None:
             other = owners.get(alias)
             if other is not None and other.id != topic.id:
                 problems.add(
-                    topic.source, 1, "alias-conflict",
+                    topic.source,
+                    1,
+                    "alias-conflict",
                     f"alias {alias!r} is claimed by topics {other.id!r} and {topic.id!r}",
                 )
             owners.setdefault(alias, topic)
@@ -537,7 +589,9 @@ def validate_tree(language_dir: Path) -> tuple[Library | None, list[ContentProbl
         if topic is None:
             continue
         if topic.id in seen:
-            problems.add(path, 1, "duplicate-id", f"topic id {topic.id!r} is also used in {seen[topic.id]}")
+            problems.add(
+                path, 1, "duplicate-id", f"topic id {topic.id!r} is also used in {seen[topic.id]}"
+            )
             continue
         seen[topic.id] = path
         topics.append(topic)

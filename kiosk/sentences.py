@@ -9,16 +9,37 @@ from __future__ import annotations
 import re
 
 #: Abbreviations after which a full stop does not end a sentence (compared in lower case).
-ABBREVIATIONS = frozenset({
-    "dr", "mr", "mrs", "ms", "prof", "st", "no", "vs", "approx", "dept", "fig", "jr", "sr",
-    "e.g", "i.e", "cf", "mt", "tel", "ext", "min", "max", "appt", "est",
-})
+ABBREVIATIONS = frozenset(
+    {
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "no",
+        "vs",
+        "approx",
+        "dept",
+        "fig",
+        "jr",
+        "sr",
+        "e.g",
+        "i.e",
+        "cf",
+        "mt",
+        "tel",
+        "ext",
+        "min",
+        "max",
+        "appt",
+        "est",
+    }
+)
 
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets,
 # then whitespace, then something that can start a sentence.
-_BOUNDARY = re.compile(
-    r"""(?P<end>(?:\.\.\.|…|[.!?])+["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9])"""
-)
+_BOUNDARY = re.compile(r"""(?P<end>(?:\.\.\.|…|[.!?])+["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9])""")
 _LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
@@ -42,7 +63,7 @@ def split_sentences(paragraph: str) -> list[str]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end_mark = match.group("end")
-        candidate = text[start:match.start("end") + len(end_mark)]
+        candidate = text[start : match.start("end") + len(end_mark)]
         if end_mark == "." and _ends_with_abbreviation(candidate):
             continue
         sentences.append(candidate.strip())

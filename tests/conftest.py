@@ -11,7 +11,12 @@ from kiosk.config import BUNDLED_CONTENT
 from kiosk.library import Library, load_library
 from tests.support.pulseaudio import PulseAudioServer
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "calcifications-and-second-opinions.txt"
+SEED = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "seed"
+    / "calcifications-and-second-opinions.txt"
+)
 
 
 @pytest.fixture(scope="session")

@@ -42,15 +42,24 @@ class PulseAudioServer:
         env = {**os.environ, **self.env, "HOME": str(self.runtime)}
         subprocess.run(
             [
-                "pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "--system=false", "-n",
-                "--use-pid-file=yes", "--log-target=stderr", "--log-level=error",
+                "pulseaudio",
+                "--daemonize=yes",
+                "--exit-idle-time=-1",
+                "--system=false",
+                "-n",
+                "--use-pid-file=yes",
+                "--log-target=stderr",
+                "--log-level=error",
                 "--load=module-native-protocol-unix",
                 f"--load=module-null-sink sink_name={SINK} rate=48000 channels=2",
                 f"--load=module-pipe-source source_name={SOURCE} file={self.fifo} "
                 f"format=s16le rate={MIC_RATE} channels=1",
                 "--load=module-always-sink",
             ],
-            env=env, check=True, capture_output=True, timeout=30,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=30,
         )
         for name, value in self.env.items():
             self._saved[name] = os.environ.get(name)
@@ -68,14 +77,19 @@ class PulseAudioServer:
 
     def pactl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["pactl", *args], env={**os.environ, **self.env}, capture_output=True, text=True,
+            ["pactl", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
             timeout=10,
         )
 
     def stop(self) -> None:
         subprocess.run(
-            ["pulseaudio", "--kill"], env={**os.environ, **self.env, "HOME": str(self.runtime)},
-            capture_output=True, timeout=10,
+            ["pulseaudio", "--kill"],
+            env={**os.environ, **self.env, "HOME": str(self.runtime)},
+            capture_output=True,
+            timeout=10,
         )
         for name, value in self._saved.items():
             if value is None:
@@ -87,9 +101,17 @@ class PulseAudioServer:
     def start_recording(self, rate: int = 48_000) -> subprocess.Popen[bytes]:
         """Start recording the kiosk's output (mono s16le at `rate`); stop with finish_recording."""
         return subprocess.Popen(
-            ["parec", f"--device={SINK}.monitor", "--format=s16le", f"--rate={rate}",
-             "--channels=1", "--latency-msec=10", "--raw"],
-            env={**os.environ, **self.env}, stdout=subprocess.PIPE,
+            [
+                "parec",
+                f"--device={SINK}.monitor",
+                "--format=s16le",
+                f"--rate={rate}",
+                "--channels=1",
+                "--latency-msec=10",
+                "--raw",
+            ],
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
         )
 
     @staticmethod

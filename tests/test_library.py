@@ -1,0 +1,201 @@
+"""Content validation: every kind of mistake is reported with its file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import BUNDLED_CONTENT
+from kiosk.library import MAX_SECTION_WORDS, ContentError, load_library, validate_tree
+
+GOOD_TOPIC = """\
++++
+id = "alpha"
+title = "Alpha topic"
+aliases = ["first thing"]
+
+[sections.one]
+aliases = ["number one"]
++++
+
+## Section one {#one}
+
+First sentence here. Second sentence here.
+
+- an item
+- another item
+
+## Section two {#two}
+
+Only sentence.
+"""
+
+OTHER_TOPIC = """\
++++
+id = "beta"
+title = "Beta topic"
+aliases = ["second thing"]
++++
+
+## Part {#part}
+
+Some text.
+"""
+
+
+def make_tree(tmp_path: Path, topics: dict[str, str | bytes], strings: str | None = None) -> Path:
+    """Write a language folder with the given topic files and the bundled strings."""
+    root = tmp_path / "en"
+    (root / "topics").mkdir(parents=True)
+    for name, text in topics.items():
+        target = root / "topics" / name
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        else:
+            target.write_text(text, encoding="utf-8")
+    if strings is None:
+        shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", root / "strings.toml")
+    else:
+        (root / "strings.toml").write_text(strings, encoding="utf-8")
+    return root
+
+
+def problems_of(root: Path) -> list[tuple[str, int, str]]:
+    library, problems = validate_tree(root)
+    assert library is None, "a broken tree must not load"
+    return [(p.path.name, p.line, p.code) for p in problems]
+
+
+def test_good_tree_loads(tmp_path: Path) -> None:
+    library = load_library(make_tree(tmp_path, {"a.md": GOOD_TOPIC, "b.md": OTHER_TOPIC}))
+    alpha = library.topic("alpha")
+    assert [s.id for s in alpha.sections] == ["one", "two"]
+    one = alpha.section("one")
+    assert [s.text for s in one.sentences] == [
+        "First sentence here.",
+        "Second sentence here.",
+        "an item",
+        "another item",
+    ]
+    assert [s.line for s in one.sentences] == [12, 12, 14, 15]
+    assert one.sentences[2].is_list_item and not one.sentences[0].is_list_item
+    assert one.aliases == ("number one",)
+    assert one.line == 10
+
+
+def test_bundled_content_is_valid() -> None:
+    library, problems = validate_tree(BUNDLED_CONTENT / "en")
+    assert problems == []
+    assert library is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "code"),
+    [
+        # Bad front matter: broken TOML on line 3 of the file.
+        (
+            GOOD_TOPIC.replace('title = "Alpha topic"', 'title = "Alpha topic'),
+            3,
+            "front-matter-syntax",
+        ),
+        ("## Section {#s}\n\nText.\n", 1, "front-matter-missing"),
+        ('+++\nid = "x"\ntitle = "X"\n\n## S {#s}\n\nText.\n', 1, "front-matter-unclosed"),
+        (GOOD_TOPIC.replace('id = "alpha"\n', ""), 1, "missing-id"),
+        (GOOD_TOPIC.replace('title = "Alpha topic"\n', ""), 1, "missing-title"),
+        (GOOD_TOPIC.replace('id = "alpha"', 'id = "Alpha Topic"'), 2, "bad-id"),
+        (GOOD_TOPIC.replace('aliases = ["first thing"]', 'colour = "red"'), 4, "unknown-key"),
+        (
+            GOOD_TOPIC.replace('aliases = ["number one"]', 'alias = ["number one"]'),
+            6,
+            "unknown-key",
+        ),
+        (GOOD_TOPIC.replace("{#two}", "{#one}"), 17, "duplicate-id"),
+        (GOOD_TOPIC.replace("Only sentence.\n", ""), 17, "empty-section"),
+        (
+            GOOD_TOPIC.replace("Only sentence.", "word " * (MAX_SECTION_WORDS + 1)),
+            17,
+            "section-too-long",
+        ),
+        (GOOD_TOPIC.replace("## Section two {#two}", "## {#two}"), 17, "missing-title"),
+        (GOOD_TOPIC.replace("## Section two", "# Section two"), 17, "bad-heading"),
+        (GOOD_TOPIC.replace("[sections.one]", "[sections.three]"), 6, "unknown-section"),
+        (GOOD_TOPIC.replace('aliases = ["first thing"]', "aliases = 3"), 4, "bad-aliases"),
+        (
+            GOOD_TOPIC.replace("+++\n\n## Section one", "+++\nStray text.\n## Section one"),
+            9,
+            "text-outside-section",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 30 else "",
+)
+def test_topic_problem_is_reported_at_file_and_line(
+    tmp_path: Path, text: str, line: int, code: str
+) -> None:
+    root = make_tree(tmp_path, {"alpha.md": text, "beta.md": OTHER_TOPIC})
+    assert ("alpha.md", line, code) in problems_of(root)
+
+
+def test_duplicate_topic_ids_across_files(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC, "b.md": GOOD_TOPIC.replace("first thing", "x")})
+    assert ("b.md", 1, "duplicate-id") in problems_of(root)
+
+
+def test_alias_claimed_by_two_topics(tmp_path: Path) -> None:
+    clash = OTHER_TOPIC.replace('"second thing"', '"first thing"')
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC, "b.md": clash})
+    library, problems = validate_tree(root)
+    assert library is None
+    conflicts = [p for p in problems if p.code == "alias-conflict"]
+    assert len(conflicts) == 1
+    assert conflicts[0].path.name == "b.md" and "first thing" in conflicts[0].message
+
+
+def test_file_that_is_not_utf8(tmp_path: Path) -> None:
+    latin1 = GOOD_TOPIC.replace("Only sentence.", "Café au lait.").encode("latin-1")
+    root = make_tree(tmp_path, {"alpha.md": latin1})
+    assert ("alpha.md", 19, "not-utf8") in problems_of(root)
+
+
+def test_no_topics_at_all(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {})
+    assert ("topics", 0, "no-topics") in problems_of(root)
+
+
+def test_missing_interface_string(tmp_path: Path) -> None:
+    strings = (BUNDLED_CONTENT / "en" / "strings.toml").read_text(encoding="utf-8")
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC}, strings.replace('stop = "Stop"\n', ""))
+    assert ("strings.toml", 1, "missing-string") in problems_of(root)
+
+
+def test_interface_string_problems_name_their_line(tmp_path: Path) -> None:
+    strings = (BUNDLED_CONTENT / "en" / "strings.toml").read_text(encoding="utf-8")
+    lines = strings.splitlines()
+    idle = next(i for i, text in enumerate(lines, 1) if text.startswith("idle_warning"))
+    broken = strings.replace("in {seconds} seconds", "soon").replace(
+        "[button]", '[button]\nbogus = "x"'
+    )
+    bogus = next(i for i, text in enumerate(broken.splitlines(), 1) if text.startswith("bogus"))
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC}, broken)
+    found = problems_of(root)
+    assert ("strings.toml", idle, "bad-placeholder") in found
+    assert ("strings.toml", bogus, "unknown-key") in found
+
+
+def test_lexicon_with_bad_phones(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC})
+    (root / "lexicon.toml").write_text(
+        '[words.good]\nphones = "G UH D"\n\n[words.bad]\nphones = "B XX D"\n', encoding="utf-8"
+    )
+    assert ("lexicon.toml", 4, "bad-phones") in problems_of(root)
+
+
+def test_load_library_raises_with_every_problem(tmp_path: Path) -> None:
+    broken = GOOD_TOPIC.replace('id = "alpha"\n', "").replace("Only sentence.\n", "")
+    root = make_tree(tmp_path, {"alpha.md": broken})
+    with pytest.raises(ContentError) as caught:
+        load_library(root)
+    codes = {p.code for p in caught.value.problems}
+    assert {"missing-id", "empty-section"} <= codes
+    assert "alpha.md:1: missing-id" in str(caught.value)
