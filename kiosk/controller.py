@@ -1,0 +1,822 @@
+"""The kiosk's state machine: screen, reading position, speech settings, focus and the idle timer.
+
+Every input (touch, keypad, voice) ends here as an Intent, a keypad action or an activated target;
+engine events (speech heard, words recognised, devices lost) come in through `on_engine_event`.
+The controller imports no Kivy and no audio library: the UI draws `state` and the tests record
+the events it emits. It is not thread-safe: callers marshal engine events onto one thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from kiosk.config import Settings
+from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
+from kiosk.events import Event, EventSink, EventType, event
+from kiosk.intents import Intent, IntentName
+from kiosk.library import Library, Section, Topic
+from kiosk.sentences import split_sentences
+
+Clock = Callable[[], float]
+
+#: Seconds within which a second touch on the same target counts as a double tap.
+DOUBLE_TAP_S = 0.6
+
+
+class Screen(StrEnum):
+    """The screens the controller can show (the content-error screen needs no controller)."""
+
+    WELCOME = "welcome"
+    TOPIC = "topic"
+    READER = "reader"
+    HELP = "help"
+
+
+class Speech(StrEnum):
+    """What the speaker is doing, as far as the controller asked it."""
+
+    IDLE = "idle"
+    SPEAKING = "speaking"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class FocusItem:
+    """One thing on the current screen the keypad can move to; `target` is what activate() takes."""
+
+    target: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerState:
+    """A snapshot of everything the UI shows."""
+
+    screen: Screen = Screen.WELCOME
+    topic: str | None = None
+    section: str | None = None
+    sentence: int = 0  # index into the section's sentences: the one being (or last) heard
+    rate_wpm: int = 150
+    volume_db: float = -6.0
+    text_step: int = 0
+    text_scale: float = 1.0  # 1.0 .. 2.0, in text_scale_steps steps
+    high_contrast: bool = False
+    speech: Speech = Speech.IDLE
+    reading_all: bool = False  # reading flows from section to section
+    listening: bool = False
+    speech_mode: bool = False  # touch-to-hear: one touch speaks, a double tap activates
+    sound_available: bool = True
+    microphone_available: bool = True
+    status: str = ""  # a device problem, shown until it clears
+    prompt: str = ""  # the last interface line shown (and spoken)
+    focus: str | None = None  # the focused target
+    idle_seconds_left: int | None = None  # set while the idle warning is shown
+    answer: str | None = None  # the passage read for a question
+
+
+@dataclass(frozen=True, slots=True)
+class _Utterance:
+    """What was last handed to the speaker, so speaker events can be mapped back to content."""
+
+    kind: str  # "section", "repeat", "answer" or "prompt"
+    texts: tuple[str, ...]
+    #: For each spoken text, the section sentence it is (or -1 for an interface line).
+    positions: tuple[int, ...]
+    start: int = 0
+
+
+class Controller:
+    """Owns the kiosk's state; turns inputs and engine events into speech, screens and events."""
+
+    def __init__(self, settings: Settings, library: Library, clock: Clock = time.monotonic) -> None:
+        self.settings = settings
+        self.library = library
+        self._clock = clock
+        self._sinks: list[EventSink] = []
+        self.speaker: Speaker = NullSpeaker(self.on_engine_event)
+        self.listener: Listener = NullListener(self.on_engine_event)
+        self._state = self._fresh_state()
+        self._utterance: _Utterance | None = None
+        self._heard_started: set[int] = set()
+        self._speaker_reports_sentences = False
+        self._last_spoken: tuple[str, ...] = ()
+        self._previous_screen = Screen.WELCOME
+        self._last_activity = clock()
+        self._visit_active = False
+        self._last_touch: tuple[str, float] | None = None
+
+    # ----- wiring -----------------------------------------------------------------------
+
+    def _fresh_state(self) -> ControllerState:
+        settings = self.settings
+        return ControllerState(
+            rate_wpm=settings.rate_wpm,
+            volume_db=settings.volume_db,
+            high_contrast=settings.high_contrast,
+        )
+
+    @property
+    def state(self) -> ControllerState:
+        """The current snapshot (immutable)."""
+        return self._state
+
+    def attach(self, speaker: Speaker, listener: Listener) -> None:
+        """Use these engines from now on; they get the current rate and volume."""
+        self.speaker = speaker
+        self.listener = listener
+        speaker.set_rate(self._state.rate_wpm)
+        speaker.set_volume(self._state.volume_db)
+
+    def subscribe(self, sink: EventSink) -> Callable[[], None]:
+        """Receive every event the controller emits; returns a function that unsubscribes."""
+        self._sinks.append(sink)
+        return lambda: self._sinks.remove(sink) if sink in self._sinks else None
+
+    def _emit(self, kind: EventType, **data: object) -> None:
+        emitted = event(kind, **data)
+        for sink in list(self._sinks):
+            sink(emitted)
+
+    def _set(self, **changes: object) -> None:
+        self._state = replace(self._state, **changes)  # type: ignore[arg-type]
+
+    # ----- content helpers --------------------------------------------------------------
+
+    def _topic(self, topic_id: str | None) -> Topic | None:
+        if topic_id is None:
+            return None
+        try:
+            return self.library.topic(topic_id)
+        except KeyError:
+            return None
+
+    def _section(self) -> Section | None:
+        topic = self._topic(self._state.topic)
+        if topic is None or self._state.section is None:
+            return None
+        try:
+            return topic.section(self._state.section)
+        except KeyError:
+            return None
+
+    def text(self, key: str, **values: object) -> str:
+        """An interface string (from content/<lang>/strings.toml)."""
+        return self.library.text(key, **values)
+
+    # ----- speaking ---------------------------------------------------------------------
+
+    def _speak(self, utterance: _Utterance) -> None:
+        """A new action stops old speech: the speaker replaces whatever it was saying."""
+        self._utterance = utterance
+        self._heard_started = set()
+        self._last_spoken = utterance.texts[utterance.start:]
+        if self._state.sound_available:  # without sound nothing will report the end
+            self._set(speech=Speech.SPEAKING)
+            self.listener.set_deaf(True)
+        self.speaker.speak(list(utterance.texts), utterance.start)
+
+    def _say(self, key: str, *extra: str, **values: object) -> None:
+        """Show and speak one interface line (plus any further lines)."""
+        line = self.text(key, **values)
+        self._set(prompt=line)
+        self._emit(EventType.PROMPT, key=key, text=line)
+        texts = (line, *extra)
+        self._speak(_Utterance("prompt", texts, tuple(-1 for _ in texts)))
+
+    def _show(self, key: str, **values: object) -> None:
+        """Show an interface line without speaking it (speaking would defeat pause or stop)."""
+        line = self.text(key, **values)
+        self._set(prompt=line)
+        self._emit(EventType.PROMPT, key=key, text=line)
+
+    def _silence(self) -> None:
+        if self._state.speech is not Speech.IDLE:
+            self.speaker.stop()
+        self._utterance = None
+        self._set(speech=Speech.IDLE)
+        self.listener.set_deaf(False)
+
+    def _read_section(self, start: int = 0, *, intro: bool = True) -> None:
+        section = self._section()
+        if section is None:
+            return
+        start = max(0, min(start, len(section.sentences) - 1))
+        texts = [self.text("screen.reader_intro", section=section.title)] if intro else []
+        positions = [-1] if intro else []
+        texts += [sentence.text for sentence in section.sentences]
+        positions += list(range(len(section.sentences)))
+        first = positions.index(start) if start > 0 or not intro else 0
+        self._set(sentence=start, answer=None)
+        self._emit_position()
+        self._speak(_Utterance("section", tuple(texts), tuple(positions), first))
+
+    def _emit_position(self) -> None:
+        state = self._state
+        self._emit(
+            EventType.READING_POSITION,
+            topic=state.topic, section=state.section, sentence=state.sentence,
+        )
+
+    # ----- screens ----------------------------------------------------------------------
+
+    def _go(self, screen: Screen, topic: str | None = None, section: str | None = None) -> None:
+        if screen is Screen.HELP and self._state.screen is not Screen.HELP:
+            self._previous_screen = self._state.screen
+        # No focus yet: the first "down" on the keypad goes to the first item and says it.
+        self._set(screen=screen, topic=topic, section=section, sentence=0, answer=None, focus=None)
+        self._emit(EventType.SCREEN_CHANGED, screen=str(screen), topic=topic, section=section)
+
+    def _open_topic(self, topic_id: str | None) -> None:
+        topic = self._topic(topic_id)
+        if topic is None:
+            self._say("prompt.not_understood")
+            return
+        self._silence()
+        self._set(reading_all=False)
+        self._go(Screen.TOPIC, topic.id)
+        self._say("screen.topic_intro", topic=topic.title)
+
+    def _open_section(
+        self, topic_id: str | None, section_id: str | None, *, read_all: bool
+    ) -> None:
+        topic = self._topic(topic_id)
+        if topic is None or not topic.sections:
+            self._say("prompt.not_understood")
+            return
+        if section_id is None:
+            section_id = topic.sections[0].id
+        if section_id not in {section.id for section in topic.sections}:
+            self._say("prompt.not_understood")
+            return
+        self._go(Screen.READER, topic.id, section_id)
+        self._set(reading_all=read_all)
+        self._read_section(0)
+
+    def _step_section(self, step: int) -> None:
+        topic = self._topic(self._state.topic)
+        section = self._section()
+        if topic is None or section is None:
+            return
+        ids = [s.id for s in topic.sections]
+        index = ids.index(section.id) + step
+        if index < 0:
+            self._read_section(0)  # "previous" on the first section reads it again
+            return
+        if index >= len(ids):
+            self._silence()
+            self._set(reading_all=False)
+            self._say("screen.end_of_topic", topic=topic.title)
+            return
+        reading_all = self._state.reading_all
+        self._go(Screen.READER, topic.id, ids[index])
+        self._set(reading_all=reading_all)
+        self._read_section(0)
+
+    def _answer(self, intent: Intent) -> None:
+        answer = (intent.answer or "").strip()
+        if not answer:
+            self._say("prompt.not_understood")
+            return
+        topic = self._topic(intent.topic)
+        section: Section | None = None
+        if topic is not None and intent.section:
+            try:
+                section = topic.section(intent.section)
+            except KeyError:
+                section = None
+        if topic is None or section is None:
+            self._silence()
+            self._set(prompt=answer, answer=answer)
+            self._speak(_Utterance("answer", (answer,), (-1,)))
+            return
+        self._go(Screen.READER, topic.id, section.id)
+        self._set(reading_all=False)
+        # Speak the passage sentence by sentence; where it quotes the section, highlight follows.
+        by_text = {s.text: i for i, s in enumerate(section.sentences)}
+        parts = split_sentences(answer) or [answer]
+        positions = [by_text.get(part, -1) for part in parts]
+        first = next((p for p in positions if p >= 0), 0)
+        intro = self.text("screen.answer_intro", section=section.title)
+        self._set(answer=answer, sentence=first, prompt=intro)
+        self._emit_position()
+        self._speak(_Utterance("answer", (intro, *parts), (-1, *positions)))
+
+    def _screen_lines(self) -> list[str]:
+        """Everything on the current screen, in reading order, for "Listen to this screen"."""
+        state = self._state
+        if state.screen is Screen.WELCOME:
+            return [
+                self.text("screen.app_title"), self.text("screen.welcome"),
+                *(topic.title for topic in self.library.topics),
+                self.text("screen.how_to_start"), self.text("screen.notice"),
+            ]
+        if state.screen is Screen.TOPIC:
+            topic = self._topic(state.topic)
+            if topic is None:
+                return []
+            return [
+                self.text("screen.topic_intro", topic=topic.title),
+                *(section.title for section in topic.sections),
+                self.text("button.read_all"),
+            ]
+        if state.screen is Screen.HELP:
+            return [
+                self.text("screen.help_title"), self.text("screen.help_voice"),
+                self.text("screen.help_keys"), self.text("screen.help_touch"),
+            ]
+        return []
+
+    # ----- focus (keypad and touch-to-hear) --------------------------------------------
+
+    def focus_items(self) -> tuple[FocusItem, ...]:
+        """The current screen's focus order; the UI gives each widget the same target."""
+        state = self._state
+        t = self.text
+        items: list[FocusItem] = []
+        if state.screen is Screen.WELCOME:
+            items += [FocusItem(f"topic:{topic.id}", topic.title) for topic in self.library.topics]
+            items += [
+                FocusItem("talk", t("button.talk")),
+                FocusItem("listen_screen", t("button.listen_screen")),
+                FocusItem("help", t("button.help")),
+            ]
+        elif state.screen is Screen.TOPIC:
+            topic = self._topic(state.topic)
+            if topic is not None:
+                items += [
+                    FocusItem(f"section:{topic.id}/{section.id}", section.title)
+                    for section in topic.sections
+                ]
+                items.append(FocusItem("read_all", t("button.read_all")))
+            items += [
+                FocusItem("talk", t("button.talk")),
+                FocusItem("listen_screen", t("button.listen_screen")),
+                FocusItem("help", t("button.help")),
+                FocusItem("home", t("button.home")),
+            ]
+        elif state.screen is Screen.READER:
+            listen = "button.pause" if state.speech is Speech.SPEAKING else "button.listen"
+            items += [
+                FocusItem("listen", t(listen)),
+                FocusItem("stop", t("button.stop")),
+                FocusItem("previous", t("button.previous")),
+                FocusItem("next", t("button.next")),
+                FocusItem("repeat", t("button.repeat")),
+                FocusItem("slower", t("button.slower")),
+                FocusItem("faster", t("button.faster")),
+                FocusItem("quieter", t("button.quieter")),
+                FocusItem("louder", t("button.louder")),
+                FocusItem("text_size", t("button.text_size")),
+                FocusItem("high_contrast", t("button.high_contrast")),
+                FocusItem("talk", t("button.talk")),
+                FocusItem("help", t("button.help")),
+                FocusItem("home", t("button.home")),
+            ]
+        elif state.screen is Screen.HELP:
+            items += [
+                FocusItem("listen_screen", t("button.listen_screen")),
+                FocusItem("back", t("button.back")),
+                FocusItem("home", t("button.home")),
+            ]
+        if state.idle_seconds_left is not None:
+            items.insert(0, FocusItem("continue", t("button.continue")))
+        return tuple(items)
+
+    def _label(self, target: str) -> str:
+        for item in self.focus_items():
+            if item.target == target:
+                return item.label
+        return target
+
+    def focus(self, target: str) -> None:
+        """Move the focus to `target` and speak its label (every focus change is spoken)."""
+        self._activity()
+        label = self._label(target)
+        self._set(focus=target, speech_mode=True)
+        self._emit(EventType.FOCUS_CHANGED, target=target, label=label)
+        self._silence()
+        self._last_spoken = (label,)
+        self._speak(_Utterance("prompt", (label,), (-1,)))
+
+    def move_focus(self, step: int) -> None:
+        """Keypad up/down: the next or previous item, wrapping round."""
+        items = self.focus_items()
+        if not items:
+            return
+        targets = [item.target for item in items]
+        current = self._state.focus
+        index = targets.index(current) + step if current in targets else (0 if step > 0 else -1)
+        self.focus(targets[index % len(targets)])
+
+    def touch(self, target: str) -> None:
+        """A touch: activates a control; in speech mode speaks it, and a double tap activates."""
+        now = self._clock()
+        if not self._state.speech_mode:
+            self.activate(target)
+            return
+        last = self._last_touch
+        if last is not None and last[0] == target and now - last[1] <= DOUBLE_TAP_S:
+            self._last_touch = None
+            self.activate(target)
+            return
+        self._last_touch = (target, now)
+        self.focus(target)
+
+    def key(self, action: str) -> None:
+        """A keypad action from settings.keypad (up, down, activate, back, help, talk, ...)."""
+        self._activity()
+        if not self._state.speech_mode:
+            self._set(speech_mode=True)  # any keypad use starts speech mode, as EZ Access does
+        if action == "up":
+            self.move_focus(-1)
+        elif action == "down":
+            self.move_focus(+1)
+        elif action == "activate":
+            if self._state.focus is not None:
+                self.activate(self._state.focus)
+            else:
+                self.move_focus(+1)
+        elif action == "pause":
+            self.activate("listen" if self._state.screen is Screen.READER else "pause")
+        elif action in ("back", "help", "talk"):
+            self.activate(action)
+        elif action in ("louder", "quieter", "repeat", "next", "previous", "home"):
+            self.handle(Intent(IntentName(action)))
+
+    # ----- inputs -----------------------------------------------------------------------
+
+    def activate(self, target: str) -> None:
+        """Do what a control does; touch, keypad and voice all come here or to handle()."""
+        self._activity()
+        if any(item.target == target for item in self.focus_items()):
+            self._set(focus=target)
+        kind, _, rest = target.partition(":")
+        if kind == "topic":
+            self.handle(Intent(IntentName.TOPIC, topic=rest))
+        elif kind == "section":
+            topic_id, _, section_id = rest.partition("/")
+            self.handle(Intent(IntentName.SECTION, topic=topic_id, section=section_id))
+        elif target == "read_all":
+            self._silence()
+            self._open_section(self._state.topic, None, read_all=True)
+        elif target == "talk":
+            self.talk()
+        elif target == "listen_screen":
+            self.listen_to_screen()
+        elif target == "listen":
+            self._toggle_listen()
+        elif target == "back":
+            self._back()
+        elif target == "text_size":
+            self._text_size()
+        elif target == "high_contrast":
+            self._contrast()
+        elif target == "continue":
+            self._extend_visit()
+        elif target in {name.value for name in IntentName}:
+            self.handle(Intent(IntentName(target)))
+
+    def handle(self, intent: Intent) -> None:
+        """Act on one intent, from any input."""
+        self._activity()
+        name = intent.name
+        state = self._state
+        if name is IntentName.TOPIC:
+            self._open_topic(intent.topic)
+        elif name is IntentName.SECTION:
+            self._silence()
+            self._open_section(intent.topic or state.topic, intent.section, read_all=False)
+        elif name is IntentName.ASK:
+            self._silence()
+            self._answer(intent)
+        elif name in (IntentName.NEXT, IntentName.PREVIOUS):
+            step = 1 if name is IntentName.NEXT else -1
+            if state.screen is Screen.READER:
+                self._silence()
+                self._step_section(step)
+            else:
+                self.move_focus(step)
+        elif name is IntentName.REPEAT:
+            self._repeat()
+        elif name is IntentName.PAUSE:
+            if state.speech is Speech.SPEAKING:
+                self.speaker.pause()
+                self.listener.set_deaf(False)
+                self._set(speech=Speech.PAUSED)
+                self._show("prompt.paused")
+        elif name is IntentName.RESUME:
+            self._resume()
+        elif name is IntentName.STOP:
+            self._silence()
+            self._set(reading_all=False)
+            self._show("prompt.stopped")
+        elif name is IntentName.HOME:
+            self._silence()
+            self._set(reading_all=False)
+            self._go(Screen.WELCOME)
+            self._say("screen.welcome")
+        elif name is IntentName.HELP:
+            self._silence()
+            self._go(Screen.HELP, state.topic, state.section)
+            self.listen_to_screen()
+        elif name in (IntentName.SLOWER, IntentName.FASTER):
+            self._change_rate(1 if name is IntentName.FASTER else -1)
+        elif name in (IntentName.LOUDER, IntentName.QUIETER):
+            self._change_volume(1 if name is IntentName.LOUDER else -1)
+        else:
+            self._silence()
+            self._say("prompt.out_of_scope")
+
+    def talk(self) -> None:
+        """Push-to-talk: stop speaking and open the microphone for one utterance."""
+        self._activity()
+        self._silence()
+        self._set(speech_mode=True)
+        if not self._state.microphone_available:
+            self._say("status.microphone_unavailable")
+            return
+        self.speaker.earcon("listening")
+        self._show("prompt.listening")
+        self.listener.start_listening()
+
+    def listen_to_screen(self) -> None:
+        """Speak everything on the current screen (the reader reads its section)."""
+        self._activity()
+        self._set(speech_mode=True)
+        if self._state.screen is Screen.READER:
+            self._silence()
+            self._read_section(self._state.sentence)
+            return
+        lines = self._screen_lines()
+        self._silence()
+        if lines:
+            self._set(prompt=lines[0])
+            self._speak(_Utterance("prompt", tuple(lines), tuple(-1 for _ in lines)))
+
+    def _toggle_listen(self) -> None:
+        speech = self._state.speech
+        if speech is Speech.SPEAKING:
+            self.handle(Intent(IntentName.PAUSE))
+        else:
+            self._resume()
+
+    def _resume(self) -> None:
+        state = self._state
+        if state.speech is Speech.PAUSED:
+            self.speaker.resume()
+            self.listener.set_deaf(True)
+            self._set(speech=Speech.SPEAKING)
+            self._emit(EventType.PROMPT, key="", text="")
+            self._set(prompt="")
+        elif state.screen is Screen.READER and state.speech is Speech.IDLE:
+            self._read_section(state.sentence, intro=state.sentence == 0)
+
+    def _repeat(self) -> None:
+        """Say the last sentence again: in the reader the highlighted one, else the last line."""
+        section = self._section()
+        self._silence()
+        in_section = section is not None and self._state.answer is None
+        if self._state.screen is Screen.READER and section is not None and in_section:
+            index = self._state.sentence
+            self._speak(_Utterance("repeat", (section.sentences[index].text,), (index,)))
+        elif self._last_spoken:
+            self._speak(_Utterance("prompt", self._last_spoken[-1:], (-1,)))
+
+    def _back(self) -> None:
+        state = self._state
+        self._silence()
+        if state.screen is Screen.HELP:
+            previous = self._previous_screen
+            self._go(previous, state.topic, state.section)
+            self._say("screen.welcome") if previous is Screen.WELCOME else self.listen_to_screen()
+        elif state.screen is Screen.READER:
+            self._set(reading_all=False)
+            self._open_topic(state.topic)
+        else:
+            self.handle(Intent(IntentName.HOME))
+
+    # ----- settings ---------------------------------------------------------------------
+
+    def _settings_changed(self) -> None:
+        state = self._state
+        self._emit(
+            EventType.SETTINGS_CHANGED,
+            rate=state.rate_wpm, rate_wpm=state.rate_wpm, volume_db=state.volume_db,
+            volume_step=round(
+                (state.volume_db - self.settings.volume_db) / self.settings.volume_step_db
+            ),
+            text_scale=state.text_scale, high_contrast=state.high_contrast,
+        )
+
+    def _reading(self) -> bool:
+        """True while content (not just an interface line) is being spoken or is paused."""
+        utterance = self._utterance
+        return self._state.speech is not Speech.IDLE and not (
+            utterance is not None and utterance.kind == "prompt"
+        )
+
+    def _confirm(self, key: str) -> None:
+        """Say the new setting, unless reading is going on (which then carries it)."""
+        if not self._reading():
+            self._silence()
+            self._say(key)
+
+    def _change_rate(self, step: int) -> None:
+        settings = self.settings
+        rate = self._state.rate_wpm + step * settings.rate_step_wpm
+        rate = max(settings.rate_min_wpm, min(settings.rate_max_wpm, rate))
+        if rate == self._state.rate_wpm:
+            self._silence()
+            self._say("prompt.at_fastest" if step > 0 else "prompt.at_slowest")
+            return
+        self._set(rate_wpm=rate)
+        self.speaker.set_rate(rate)
+        self._settings_changed()
+        self._confirm("button.faster" if step > 0 else "button.slower")
+
+    def _change_volume(self, step: int) -> None:
+        settings = self.settings
+        volume = self._state.volume_db + step * settings.volume_step_db
+        volume = max(settings.volume_min_db, min(0.0, volume))
+        if volume == self._state.volume_db:
+            self._silence()
+            self._say("prompt.at_loudest" if step > 0 else "prompt.at_quietest")
+            return
+        self._set(volume_db=volume)
+        self.speaker.set_volume(volume)
+        self._settings_changed()
+        self._confirm("button.louder" if step > 0 else "button.quieter")
+
+    def _text_size(self) -> None:
+        steps = self.settings.text_scale_steps
+        step = (self._state.text_step + 1) % (steps + 1)
+        self._set(text_step=step, text_scale=1.0 + step / steps)
+        self._settings_changed()
+        self._confirm_line("prompt.text_size", step=step + 1, steps=steps + 1)
+
+    def _contrast(self) -> None:
+        on = not self._state.high_contrast
+        self._set(high_contrast=on)
+        self._settings_changed()
+        self._confirm_line("prompt.high_contrast_on" if on else "prompt.high_contrast_off")
+
+    def _confirm_line(self, key: str, **values: object) -> None:
+        if not self._reading():
+            self._silence()
+            self._say(key, **values)
+        else:
+            self._show(key, **values)
+
+    # ----- the idle timer and the end of a visit -------------------------------------
+
+    def _activity(self) -> None:
+        self._last_activity = self._clock()
+        self._visit_active = True
+        if self._state.idle_seconds_left is not None:
+            self._set(idle_seconds_left=None)
+            self._emit(EventType.IDLE_WARNING, seconds_left=None)
+
+    def note_activity(self) -> None:
+        """Any touch or key, even one that does nothing else, means someone is there."""
+        self._activity()
+
+    def _extend_visit(self) -> None:
+        self._silence()
+        self._say("prompt.continued")
+
+    def tick(self) -> None:
+        """Called about twice a second by the UI clock: warns, then ends an idle visit."""
+        if not self._visit_active:
+            return
+        idle = self._clock() - self._last_activity
+        settings = self.settings
+        warn_at = settings.idle_timeout_s - settings.idle_warning_s
+        if idle >= settings.idle_timeout_s:
+            self.end_visit()
+        elif idle >= warn_at:
+            left = max(1, round(settings.idle_timeout_s - idle))
+            first = self._state.idle_seconds_left is None
+            self._set(idle_seconds_left=left)
+            self._emit(EventType.IDLE_WARNING, seconds_left=left)
+            if first:
+                items = self.focus_items()
+                self._set(focus=items[0].target)
+                self._say("prompt.idle_warning", seconds=left)
+                self._last_activity = self._clock() - idle  # the warning itself is not activity
+
+    def end_visit(self) -> None:
+        """Forget the visitor: welcome screen, default volume, rate, text size and contrast."""
+        self._silence()
+        self.listener.stop_listening()
+        sound, microphone = self._state.sound_available, self._state.microphone_available
+        status = self._state.status
+        self._state = replace(
+            self._fresh_state(), sound_available=sound, microphone_available=microphone,
+            status=status,
+        )
+        self._utterance = None
+        self._last_spoken = ()
+        self._last_touch = None
+        self._previous_screen = Screen.WELCOME
+        self.speaker.set_rate(self._state.rate_wpm)
+        self.speaker.set_volume(self._state.volume_db)
+        self._go(Screen.WELCOME)
+        self._settings_changed()
+        self._emit(EventType.VISIT_ENDED)
+        self._visit_active = False
+        self._last_activity = self._clock()
+        self._say("prompt.visit_ended")
+
+    # ----- engine events ----------------------------------------------------------------
+
+    def on_engine_event(self, engine_event: Event) -> None:
+        """An event from the Speaker or the Listener (call on the controller's thread)."""
+        kind = engine_event.type
+        data = engine_event.data
+        if kind is EventType.SENTENCE_STARTED:
+            self._sentence_started(data.get("index"), data.get("text"))
+        elif kind is EventType.SPEECH_FINISHED:
+            self._speech_finished()
+        elif kind is EventType.SPEECH_PAUSED and self._state.speech is Speech.SPEAKING:
+            self._set(speech=Speech.PAUSED)
+        elif kind is EventType.SOUND_UNAVAILABLE:
+            self._set(sound_available=False, speech=Speech.IDLE,
+                      status=self.text("status.sound_unavailable"))
+            self._emit(EventType.PROMPT, key="status.sound_unavailable", text=self._state.status)
+        elif kind is EventType.SOUND_AVAILABLE and not self._state.sound_available:
+            self._set(sound_available=True, status=self._mic_status())
+            self._say("status.sound_back")
+        elif kind is EventType.MICROPHONE_UNAVAILABLE:
+            was = self._state.microphone_available
+            self._set(microphone_available=False, listening=False)
+            self._set(status=self._state.status or self.text("status.microphone_unavailable"))
+            if was:
+                self._silence()
+                self._say("status.microphone_unavailable")
+        elif kind is EventType.MICROPHONE_AVAILABLE and not self._state.microphone_available:
+            self._set(microphone_available=True)
+            if self._state.sound_available:
+                self._set(status="")
+            self._say("status.microphone_back")
+        elif kind is EventType.LISTENING_STARTED:
+            self._set(listening=True)
+        elif kind is EventType.LISTENING_STOPPED:
+            self._set(listening=False)
+        elif kind is EventType.HEARD:
+            self._set(listening=False)
+            intent = data.get("intent")
+            if isinstance(intent, Intent):
+                self.speaker.earcon("understood")
+                self._emit(kind)  # the UI redraws; the intent itself is not passed on
+                self.handle(intent)
+                return
+        elif kind is EventType.NOT_UNDERSTOOD:
+            self._set(listening=False)
+            self.speaker.earcon("not_understood")
+            self._say("prompt.not_understood")
+        # Pass engine state on (never heard words or audio) so the UI can redraw.
+        self._emit(kind, **{k: v for k, v in data.items() if k in ("index", "reason")})
+
+    def _mic_status(self) -> str:
+        if self._state.microphone_available:
+            return ""
+        return self.text("status.microphone_unavailable")
+
+    def _sentence_started(self, index: object, text: object) -> None:
+        utterance = self._utterance
+        if utterance is None or not isinstance(index, int):
+            return
+        if not 0 <= index < len(utterance.texts):
+            return
+        if isinstance(text, str) and text != utterance.texts[index]:
+            return  # a late event from speech that was replaced
+        self._heard_started.add(index)
+        self._speaker_reports_sentences = True
+        if utterance.kind != "prompt":
+            self._last_activity = self._clock()  # someone listening to content is not idle
+        self._last_spoken = (utterance.texts[index],)
+        position = utterance.positions[index]
+        if position >= 0 and position != self._state.sentence:
+            self._set(sentence=position)
+            self._emit_position()
+
+    def _speech_finished(self) -> None:
+        utterance = self._utterance
+        if utterance is None or self._state.speech is not Speech.SPEAKING:
+            return
+        last = len(utterance.texts) - 1
+        if self._speaker_reports_sentences and last not in self._heard_started:
+            return  # the end of older speech, not of what we asked for last
+        self._utterance = None
+        self._set(speech=Speech.IDLE)
+        self.listener.set_deaf(False)
+        if utterance.kind != "section":
+            return
+        if self._state.reading_all:
+            self._step_section(+1)
+        else:
+            self.speaker.earcon("end_of_section")
+            self._say("screen.end_of_section")
