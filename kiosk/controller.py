@@ -72,6 +72,7 @@ class ControllerState:
     microphone_available: bool = True
     status: str = ""  # a device problem, shown until it clears
     prompt: str = ""  # the last interface line shown (and spoken)
+    prompt_key: str = ""  # its key in strings.toml ("" for content text)
     focus: str | None = None  # the focused target
     idle_seconds_left: int | None = None  # set while the idle warning is shown
     answer: str | None = None  # the passage read for a question
@@ -181,7 +182,7 @@ class Controller:
     def _say(self, key: str, *extra: str, **values: object) -> None:
         """Show and speak one interface line (plus any further lines)."""
         line = self.text(key, **values)
-        self._set(prompt=line)
+        self._set(prompt=line, prompt_key=key)
         self._emit(EventType.PROMPT, key=key, text=line)
         texts = (line, *extra)
         self._speak(_Utterance("prompt", texts, tuple(-1 for _ in texts)))
@@ -189,7 +190,7 @@ class Controller:
     def _show(self, key: str, **values: object) -> None:
         """Show an interface line without speaking it (speaking would defeat pause or stop)."""
         line = self.text(key, **values)
-        self._set(prompt=line)
+        self._set(prompt=line, prompt_key=key)
         self._emit(EventType.PROMPT, key=key, text=line)
 
     def _silence(self) -> None:
@@ -289,7 +290,7 @@ class Controller:
                 section = None
         if topic is None or section is None:
             self._silence()
-            self._set(prompt=answer, answer=answer)
+            self._set(prompt=answer, prompt_key="", answer=answer)
             self._speak(_Utterance("answer", (answer,), (-1,)))
             return
         self._go(Screen.READER, topic.id, section.id)
@@ -300,7 +301,7 @@ class Controller:
         positions = [by_text.get(part, -1) for part in parts]
         first = next((p for p in positions if p >= 0), 0)
         intro = self.text("screen.answer_intro", section=section.title)
-        self._set(answer=answer, sentence=first, prompt=intro)
+        self._set(answer=answer, sentence=first, prompt=intro, prompt_key="screen.answer_intro")
         self._emit_position()
         self._speak(_Utterance("answer", (intro, *parts), (-1, *positions)))
 
@@ -553,8 +554,15 @@ class Controller:
         lines = self._screen_lines()
         self._silence()
         if lines:
-            self._set(prompt=lines[0])
+            self._set(prompt=lines[0], prompt_key="")
             self._speak(_Utterance("prompt", tuple(lines), tuple(-1 for _ in lines)))
+
+    def read_aloud(self, text: str) -> None:
+        """Touch-to-hear on text that is not a control: speak it as shown."""
+        self._activity()
+        self._silence()
+        if text.strip():
+            self._speak(_Utterance("prompt", (text,), (-1,)))
 
     def _toggle_listen(self) -> None:
         speech = self._state.speech
@@ -569,8 +577,8 @@ class Controller:
             self.speaker.resume()
             self.listener.set_deaf(True)
             self._set(speech=Speech.SPEAKING)
+            self._set(prompt="", prompt_key="")
             self._emit(EventType.PROMPT, key="", text="")
-            self._set(prompt="")
         elif state.screen is Screen.READER and state.speech is Speech.IDLE:
             self._read_section(state.sentence, intro=state.sentence == 0)
 

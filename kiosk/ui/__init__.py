@@ -1,0 +1,11 @@
+"""The Kivy touchscreen interface: app wiring, one .kv + .py per screen, keypad and touch-to-hear.
+
+Importing this package stops Kivy from reading the kiosk's own command line (KIVY_NO_ARGS), so it
+must be imported before anything from Kivy.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")

@@ -1,0 +1,355 @@
+"""The Kivy app: loads content and engines off the UI thread, wires them to the controller, draws
+the controller's state, and routes keys and touches to it.
+
+Engine threads never touch widgets: their events reach the controller through Clock.schedule_once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import kiosk.ui  # noqa: F401  (sets KIVY_NO_ARGS before Kivy is imported)
+from kiosk.config import ASSETS_DIR, Settings
+from kiosk.controller import Controller, Screen
+from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
+from kiosk.events import Event, EventSink
+from kiosk.library import ContentError, Library, load_library
+from kiosk.ui import lockdown
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[Settings, Library, EventSink], tuple[Speaker, Listener]]
+
+#: Prompts already visible as the screen's own text are not repeated in the prompt line.
+_PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.reader_intro",
+                            "screen.help_title")
+
+
+def default_engines(
+    settings: Settings, library: Library, sink: EventSink
+) -> tuple[Speaker, Listener]:
+    """The real Speaker and Listener when they can start, else null ones that say why."""
+    speaker: Speaker
+    listener: Listener
+    try:
+        create_speaker = importlib.import_module("kiosk.speech").create_speaker
+        speaker = create_speaker(settings, library, sink)
+    except Exception as error:  # any failure: run silent rather than not at all
+        log.warning("speech output unavailable: %s", error)
+        speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
+    try:
+        create_listener = importlib.import_module("kiosk.listening").create_listener
+        listener = create_listener(settings, library, sink)
+    except Exception as error:
+        log.warning("speech input unavailable: %s", error)
+        listener = NullListener(sink, reason=str(error) or type(error).__name__)
+    return speaker, listener
+
+
+def _register_fonts() -> None:
+    from kivy.core.text import LabelBase
+
+    fonts = ASSETS_DIR / "fonts"
+    LabelBase.register(
+        name="AtkinsonHyperlegible",
+        fn_regular=str(fonts / "AtkinsonHyperlegible-Regular.ttf"),
+        fn_bold=str(fonts / "AtkinsonHyperlegible-Bold.ttf"),
+    )
+
+
+def build_app_class() -> type:
+    """Import Kivy and define the App (Kivy must be configured before this is called)."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Keyboard, Window
+    from kivy.properties import StringProperty
+    from kivy.uix.floatlayout import FloatLayout
+    from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+    _register_fonts()
+    from kiosk.ui.content_error import ContentErrorScreen
+    from kiosk.ui.help import HelpScreen
+    from kiosk.ui.idle import IdleOverlay
+    from kiosk.ui.keypad import SWALLOWED, key_codes
+    from kiosk.ui.loading import LoadingScreen
+    from kiosk.ui.reader import ReaderScreen
+    from kiosk.ui.staff import CornerGesture, StaffPanel
+    from kiosk.ui.theme import Theme
+    from kiosk.ui.topic import TopicScreen
+    from kiosk.ui.welcome import WelcomeScreen
+    from kiosk.ui.widgets import KioskScreen
+
+    class KioskRoot(FloatLayout):  # type: ignore[misc]
+        """Screens, then the idle warning, then the staff panel, stacked."""
+
+        def __init__(self, app: KioskApp, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.app = app
+            self.manager = ScreenManager(transition=NoTransition())
+            self.idle = IdleOverlay()
+            self.staff = StaffPanel()
+            for widget in (self.manager, self.idle, self.staff):
+                self.add_widget(widget)
+
+        def on_touch_down(self, touch: Any) -> bool:
+            app = self.app
+            if self.staff.open:
+                return bool(self.staff.on_touch_down(touch))
+            corner = app.theme.target_px
+            if touch.x <= corner and touch.y >= self.height - corner and app.staff_gesture.tap():
+                app.open_staff_panel()
+                return True
+            if app.controller is not None:
+                app.controller.note_activity()
+            return bool(super().on_touch_down(touch))
+
+    class KioskApp(App):  # type: ignore[misc]
+        """One kiosk window; `controller` is None until content has loaded."""
+
+        status_text = StringProperty("")
+        prompt_text = StringProperty("")
+
+        def __init__(
+            self,
+            settings: Settings,
+            *,
+            engines: EngineFactory = default_engines,
+            clock: Callable[[], float] = time.monotonic,
+            **kwargs: Any,
+        ) -> None:
+            super().__init__(**kwargs)
+            self.settings = settings
+            self.engines = engines
+            self.clock = clock
+            self.theme = Theme(settings.screen_dpi)
+            self.controller: Controller | None = None
+            self.library: Library | None = None
+            self.speaker: Speaker | None = None
+            self.listener: Listener | None = None
+            self.lock = lockdown.Lockdown()
+            self.staff_gesture = CornerGesture(time.monotonic)
+            self.exit_code = 0
+            self.started_at = time.perf_counter()
+            self.interactive_at: float | None = None
+            self.content_problems: list[str] = []
+            self._pending: list[Event] = []
+            self._screens: dict[str, KioskScreen] = {}
+            self._refresh = Clock.create_trigger(self.apply_state, 0)
+            mapping, unknown = key_codes(settings.keypad, Keyboard.keycodes)
+            self.keymap = mapping
+            for name in unknown:
+                log.warning("keypad: unknown key name %s (ignored)", name)
+            self.title = "Kiosk"
+
+        # ----- start-up -----------------------------------------------------------
+
+        def build(self) -> KioskRoot:
+            self.root = KioskRoot(self)
+            self.root.manager.add_widget(LoadingScreen())
+            self.theme.update(Window.width, Window.height, 1.0, self.settings.high_contrast)
+            Window.clearcolor = self.theme.background
+            Window.bind(size=lambda *_a: self._refresh(), on_key_down=self._on_key_down)
+            return self.root
+
+        def on_start(self) -> None:
+            self.lock.lock(Window)
+            threading.Thread(target=self._load, name="kiosk-load", daemon=True).start()
+            Clock.schedule_interval(self._tick, 0.5)
+
+        def _load(self) -> None:
+            """Off the UI thread: read and validate content, start the engines."""
+            try:
+                library = load_library(self.settings.language_dir)
+            except ContentError as error:
+                problems = [str(problem) for problem in error.problems]
+                Clock.schedule_once(lambda _dt: self.show_content_error(problems))
+                return
+            except Exception as error:  # an unreadable tree must not become a traceback
+                problems = [f"{type(error).__name__}: {error}"]
+                Clock.schedule_once(lambda _dt: self.show_content_error(problems))
+                return
+            try:
+                speaker, listener = self.engines(self.settings, library, self.engine_sink)
+            except Exception as error:
+                log.warning("engines unavailable: %s", error)
+                speaker = NullSpeaker(self.engine_sink, reason=str(error))
+                listener = NullListener(self.engine_sink, reason=str(error))
+            Clock.schedule_once(lambda _dt: self._ready(library, speaker, listener))
+
+        def _ready(self, library: Library, speaker: Speaker, listener: Listener) -> None:
+            self.library, self.speaker, self.listener = library, speaker, listener
+            controller = Controller(self.settings, library, clock=self.clock)
+            controller.attach(speaker, listener)
+            controller.subscribe(lambda _event: self._refresh())
+            self.controller = controller
+            manager = self.root.manager
+            for screen in (WelcomeScreen(), TopicScreen(), ReaderScreen(), HelpScreen()):
+                self._screens[screen.name] = screen
+                manager.add_widget(screen)
+            for pending in self._pending:
+                controller.on_engine_event(pending)
+            self._pending.clear()
+            self.root.staff.pin = self.settings.staff_pin
+            self.root.staff.prompt = controller.text("status.staff_pin")
+            self.root.staff.wrong = controller.text("status.staff_wrong_pin")
+            self.root.staff.on_exit = self.staff_exit
+            self.apply_state()
+            Window.bind(on_flip=self._first_frame)
+            prerender = getattr(speaker, "prerender", None)
+            if callable(prerender):
+                threading.Thread(
+                    target=self._prerender, args=(prerender,), name="kiosk-prerender", daemon=True
+                ).start()
+
+        def _prerender(self, prerender: Callable[..., Any]) -> None:
+            try:
+                prerender()
+            except Exception as error:  # a cache that cannot fill only costs speed
+                log.warning("speech prerender failed: %s", error)
+
+        def _first_frame(self, *_args: Any) -> None:
+            Window.unbind(on_flip=self._first_frame)
+            self.interactive_at = time.perf_counter()
+
+        def show_content_error(self, problems: list[str]) -> None:
+            """Shown and spoken instead of a traceback; the kiosk stays up for staff."""
+            self.content_problems = problems
+            for problem in problems:
+                log.error("content: %s", problem)
+            screen = ContentErrorScreen()
+            message = screen.show(self.settings.language_dir, problems)
+            self.root.manager.add_widget(screen)
+            self.root.manager.current = screen.name
+            self.root.staff.pin = self.settings.staff_pin
+            self.root.staff.prompt = "PIN"
+            self.root.staff.wrong = "PIN?"
+            self.root.staff.on_exit = self.staff_exit
+            threading.Thread(
+                target=self._speak_error, args=(message,), name="kiosk-error", daemon=True
+            ).start()
+            Window.bind(on_flip=self._first_frame)
+
+        def _speak_error(self, message: str) -> None:
+            empty = Library(self.settings.language_dir, (), {}, {})
+            try:
+                speaker, _listener = self.engines(self.settings, empty, lambda _e: None)
+                self.speaker = speaker
+                speaker.speak([message])
+            except Exception as error:
+                log.warning("could not speak the content error: %s", error)
+
+        # ----- engine events and state ------------------------------------------------
+
+        def engine_sink(self, engine_event: Event) -> None:
+            """Called from engine threads: hand the event to the UI thread."""
+            Clock.schedule_once(lambda _dt: self._deliver(engine_event))
+
+        def _deliver(self, engine_event: Event) -> None:
+            if self.controller is None:
+                self._pending.append(engine_event)
+            else:
+                self.controller.on_engine_event(engine_event)
+
+        def _tick(self, _dt: float) -> None:
+            if self.controller is not None:
+                self.controller.tick()
+
+        def apply_state(self, *_args: Any) -> None:
+            """Draw the controller's state: theme, screen, controls, banners, idle warning."""
+            controller = self.controller
+            if controller is None:
+                return
+            state = controller.state
+            self.theme.update(Window.width, Window.height, state.text_scale, state.high_contrast)
+            Window.clearcolor = self.theme.background
+            screen = self._screens[str(state.screen)]
+            screen.refresh(controller)
+            if self.root.manager.current != screen.name:
+                self.root.manager.current = screen.name
+            self.status_text = state.status
+            key = state.prompt_key
+            shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None
+            self.prompt_text = "" if shown else state.prompt
+            self.root.idle.refresh(controller)
+
+        # ----- keys and staff exit -----------------------------------------------------
+
+        def _on_key_down(self, _window: Any, key: int, _scancode: Any, codepoint: Any,
+                         _modifiers: Any) -> bool:
+            """Every key is consumed: nothing reaches Kivy's own shortcuts (Escape quits)."""
+            staff = self.root.staff
+            if staff.open:
+                if isinstance(codepoint, str) and codepoint.isdigit():
+                    staff.press(codepoint)
+                elif key in (13, 271):
+                    staff.press("enter")
+                elif key == 8:
+                    staff.press("back")
+                elif key in SWALLOWED:
+                    staff.press("cancel")
+                return True
+            controller = self.controller
+            if controller is None:
+                return True
+            action = self.keymap.get(key)
+            if action is not None:
+                controller.key(action)
+            else:
+                controller.note_activity()
+            return True
+
+        def open_staff_panel(self) -> None:
+            if self.settings.staff_pin:
+                self.root.staff.show()
+
+        def staff_exit(self) -> None:
+            log.info("staff exit")
+            self.lock.unlock()
+            self.stop()
+
+        def on_stop(self) -> None:
+            for engine in (self.speaker, self.listener):
+                if engine is not None:
+                    try:
+                        engine.close()
+                    except Exception as error:
+                        log.warning("closing %s: %s", type(engine).__name__, error)
+
+        def screen(self, name: str | Screen) -> KioskScreen:
+            return self._screens[str(name)]
+
+    return KioskApp
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engines: EngineFactory = default_engines,
+    clock: Callable[[], float] = time.monotonic,
+    size: tuple[int, int] | None = None,
+) -> Any:
+    """Configure Kivy for a kiosk and build the app (not yet running)."""
+    lockdown.configure(settings.fullscreen and size is None, size)
+    app_class = build_app_class()
+    return app_class(settings, engines=engines, clock=clock)
+
+
+def run_kiosk(settings: Settings) -> int:
+    """`kiosk run`: the touchscreen kiosk, until staff leave with the PIN. Never raises."""
+    try:
+        app = create_app(settings)
+        app.run()
+        return int(app.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.exception("the kiosk window failed")
+        return 1
+
+
+__all__ = ["create_app", "default_engines", "run_kiosk"]
