@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,28 @@ class PulseAudioServer:
     def start(self) -> PulseAudioServer:
         if shutil.which("pulseaudio") is None:
             raise RuntimeError("pulseaudio is not installed: run `make test`, which installs it")
+        self._launch()
+        for name, value in self.env.items():
+            self._saved[name] = os.environ.get(name)
+            os.environ[name] = value
+        self._wait_up()
+        return self
+
+    def restart(self) -> None:
+        """Kill the daemon and start it again with the same devices, as a crash and restart would."""
+        subprocess.run(
+            ["pulseaudio", "--kill"],
+            env={**os.environ, **self.env, "HOME": str(self.runtime)},
+            capture_output=True,
+            timeout=10,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.pactl("info").returncode == 0:
+            time.sleep(0.1)
+        self._launch()
+        self._wait_up()
+
+    def _launch(self) -> None:
         (self.runtime / "pulse").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.env, "HOME": str(self.runtime)}
         subprocess.run(
@@ -61,9 +84,8 @@ class PulseAudioServer:
             capture_output=True,
             timeout=30,
         )
-        for name, value in self.env.items():
-            self._saved[name] = os.environ.get(name)
-            os.environ[name] = value
+
+    def _wait_up(self) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.pactl("info").returncode == 0:
@@ -73,7 +95,6 @@ class PulseAudioServer:
             raise RuntimeError("PulseAudio did not come up")
         self.pactl("set-default-sink", SINK)
         self.pactl("set-default-source", SOURCE)
-        return self
 
     def pactl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -99,8 +120,12 @@ class PulseAudioServer:
         shutil.rmtree(self.runtime, ignore_errors=True)
 
     def start_recording(self, rate: int = 48_000) -> subprocess.Popen[bytes]:
-        """Start recording the kiosk's output (mono s16le at `rate`); stop with finish_recording."""
-        return subprocess.Popen(
+        """Start recording the kiosk's output (mono s16le at `rate`); stop with finish_recording.
+
+        A thread drains parec's output as it comes, so a long recording never stalls on a full
+        pipe. The monitor only delivers while something plays into the sink.
+        """
+        recorder = subprocess.Popen(
             [
                 "parec",
                 f"--device={SINK}.monitor",
@@ -113,12 +138,46 @@ class PulseAudioServer:
             env={**os.environ, **self.env},
             stdout=subprocess.PIPE,
         )
+        chunks: list[bytes] = []
+        arrivals: list[tuple[float, int]] = []  # (time.monotonic() of arrival, bytes so far)
+        stdout = recorder.stdout
+        assert stdout is not None
+
+        def drain() -> None:
+            total = 0
+            while chunk := stdout.read1(65_536):
+                total += len(chunk)
+                arrivals.append((time.monotonic(), total))
+                chunks.append(chunk)
+
+        thread = threading.Thread(target=drain, name="parec-drain", daemon=True)
+        thread.start()
+        recorder._kiosk_drain = (thread, chunks, arrivals, rate)  # type: ignore[attr-defined]
+        return recorder
+
+    @staticmethod
+    def recording_start(recorder: subprocess.Popen[bytes]) -> float:
+        """The time.monotonic() by which the recording's first sample had been played.
+
+        Each chunk arrives after its samples were played, and the monitor runs without gaps while
+        something plays, so sample n was played by (arrival - samples after n in it) / rate; the
+        tightest such bound is taken. Sample n's time is then at most this + n / rate.
+        """
+        _, _, arrivals, rate = recorder._kiosk_drain  # type: ignore[attr-defined]
+        if not arrivals:
+            raise ValueError("nothing was recorded")
+        return min(when - total / 2 / rate for when, total in arrivals)
 
     @staticmethod
     def finish_recording(recorder: subprocess.Popen[bytes]) -> np.ndarray:
         """Stop a recorder and return its samples as float32 in [-1, 1]."""
         recorder.terminate()
-        data, _ = recorder.communicate(timeout=10)
+        thread, chunks, _, _ = recorder._kiosk_drain  # type: ignore[attr-defined]
+        thread.join(timeout=10)
+        recorder.wait(timeout=10)
+        if recorder.stdout is not None:
+            recorder.stdout.close()
+        data = b"".join(chunks)
         usable = len(data) - len(data) % 2
         return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
 

@@ -1,0 +1,72 @@
+"""Apply the content lexicon's `say` respellings before synthesis, keeping a map back to the text.
+
+The synthesiser reads the respelled text, so its word positions are positions in that text; the
+screen highlights the original. `SpokenText.to_original` maps one onto the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kiosk.library import LexiconEntry
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenText:
+    """`spoken` is what the synthesiser reads.
+
+    `spans` pairs each respelled range (spoken start, end) with its (original start, end).
+    """
+
+    original: str
+    spoken: str
+    spans: tuple[tuple[int, int, int, int], ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a character range of `spoken` to the matching range of `original`."""
+        shift = 0
+        for spoken_start, spoken_end, original_start, original_end in self.spans:
+            if end <= spoken_start:
+                break
+            if start < spoken_end:
+                # The range touches a respelled word: highlight the whole original word.
+                return original_start, original_end
+            shift += (original_end - original_start) - (spoken_end - spoken_start)
+        low = max(0, min(len(self.original), start + shift))
+        high = max(low, min(len(self.original), end + shift))
+        return low, high
+
+
+def respell(text: str, lexicon: Mapping[str, LexiconEntry]) -> SpokenText:
+    """Replace each whole word that has a `say` entry (case-insensitively) by its respelling."""
+    sayings = {word: entry.say for word, entry in lexicon.items() if entry.say}
+    if not sayings:
+        return SpokenText(text, text, ())
+    parts: list[str] = []
+    spans: list[tuple[int, int, int, int]] = []
+    cursor = 0
+    length = 0
+    for match in _WORD.finditer(text):
+        replacement = sayings.get(match.group(0).lower())
+        if replacement is None:
+            continue
+        before = text[cursor:match.start()]
+        parts.append(before)
+        length += len(before)
+        spans.append((length, length + len(replacement), match.start(), match.end()))
+        parts.append(replacement)
+        length += len(replacement)
+        cursor = match.end()
+    parts.append(text[cursor:])
+    return SpokenText(text, "".join(parts), tuple(spans))
+
+
+def lexicon_digest(lexicon: Mapping[str, LexiconEntry]) -> str:
+    """A short fingerprint of every `say` entry, part of each cache key."""
+    text = "\n".join(f"{word}={entry.say}" for word, entry in sorted(lexicon.items()) if entry.say)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
