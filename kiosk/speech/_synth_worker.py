@@ -8,6 +8,12 @@ Why a process of its own: pyttsx3 2.99 keeps global espeak state, prints to stdo
 two threads call runAndWait(), and an espeak fault would otherwise take the kiosk down with it.
 One engine here serves one request at a time, each with exactly one save_to_file() per
 runAndWait() (so the "only the last say() speaks" and sticky save_to_file traps cannot bite).
+
+One more trap, found here: pyttsx3 starts espeak-ng in AUDIO_OUTPUT_RETRIEVAL mode, which is
+asynchronous (espeak synthesises on its own thread). runAndWait() can return before the WAV file
+is written (a missing, stale or cut-off file), and a rate set while espeak is still busy can be
+lost. So each request waits for espeak's own end-of-message event, which pyttsx3 handles by
+writing the file, before it answers; the next request therefore starts with espeak idle.
 """
 
 from __future__ import annotations
@@ -15,7 +21,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
+from pathlib import Path
 from typing import Any, TextIO
+
+#: Longest wait for espeak to finish one sentence (plus a little per character).
+FINISH_TIMEOUT_S = 10.0
 
 
 def _protocol_stream() -> TextIO:
@@ -29,12 +41,13 @@ def _protocol_stream() -> TextIO:
     return os.fdopen(reply_fd, "w", buffering=1, encoding="utf-8")
 
 
-def _hook_word_events(engine: Any, words: list[list[int]]) -> bool:
-    """Record espeak's word events with their audio position (ms), which pyttsx3 drops.
+def _hook_events(engine: Any, words: list[list[int]], finished: threading.Event) -> bool:
+    """Record espeak's word events with their audio position (ms), which pyttsx3 drops, and
+    set `finished` once pyttsx3 has handled the end of a message (its file is then written).
 
     pyttsx3 reports 'started-word' with text positions only; the audio position is what lets the
     kiosk time word highlights against playback. If the driver's internals differ from 2.99's,
-    word timing is simply unavailable.
+    this returns False and the worker falls back to watching the file.
     """
     try:
         from pyttsx3.drivers import _espeak
@@ -46,6 +59,7 @@ def _hook_word_events(engine: Any, words: list[list[int]]) -> bool:
 
     def on_synth(wav: Any, numsamples: int, events: Any) -> int:
         index = 0
+        ended = False
         while True:
             item = events[index]
             if item.type == _espeak.EVENT_LIST_TERMINATED:
@@ -53,12 +67,40 @@ def _hook_word_events(engine: Any, words: list[list[int]]) -> bool:
             if item.type == _espeak.EVENT_WORD:
                 position = int(item.text_position) - 1
                 words.append([position, int(item.length), int(item.audio_position)])
+            elif item.type == _espeak.EVENT_MSG_TERMINATED:
+                ended = True
             index += 1
-        result: int = forward(wav, numsamples, events)
+        try:
+            result: int = forward(wav, numsamples, events)
+        finally:
+            if ended:
+                finished.set()
         return result
 
     _espeak.SetSynthCallback(on_synth)
     return True
+
+
+def _synchronize() -> None:
+    """Wait until espeak has processed every queued command."""
+    try:
+        from pyttsx3.drivers import _espeak
+
+        _espeak.Synchronize()
+    except (ImportError, AttributeError):
+        time.sleep(0.05)
+
+
+def _wait_for_file(path: Path) -> None:
+    """Without the end-of-message hook: wait until the file exists and stops growing."""
+    deadline = time.monotonic() + FINISH_TIMEOUT_S
+    size = -1
+    while time.monotonic() < deadline:
+        current = path.stat().st_size if path.exists() else -1
+        if current > 44 and current == size:
+            return
+        size = current
+        time.sleep(0.05)
 
 
 def _find_voice(engine: Any, wanted: str) -> str:
@@ -82,7 +124,8 @@ def main() -> int:
         replies.write(json.dumps(failure) + "\n")
         return 1
     words: list[list[int]] = []
-    timed = _hook_word_events(engine, words)
+    finished = threading.Event()
+    timed = _hook_events(engine, words, finished)
     replies.write(json.dumps({"ok": True, "ready": True, "word_timing": timed}) + "\n")
     current_voice = ""
     for line in sys.stdin:
@@ -95,9 +138,19 @@ def main() -> int:
                 current_voice = voice
             engine.setProperty("rate", rate)
             engine.setProperty("volume", 1.0)
+            # Let espeak apply those settings now: runAndWait() begins by calling the driver's
+            # stop(), which cancels espeak's queue (and with it a rate not yet applied) if
+            # espeak still looks busy.
+            _synchronize()
             words.clear()
+            finished.clear()
             engine.save_to_file(text, path)
             engine.runAndWait()
+            if timed:
+                if not finished.wait(FINISH_TIMEOUT_S + len(text) / 100):
+                    raise RuntimeError("espeak did not finish the sentence")
+            else:
+                _wait_for_file(Path(path))
             if not os.path.exists(path):
                 raise RuntimeError("the synthesiser wrote no audio")
             reply: dict[str, Any] = {"ok": True, "words": list(words)}

@@ -218,6 +218,10 @@ class KioskSpeaker:
         return self._output
 
     @property
+    def renderer(self) -> TextRenderer:
+        return self._renderer
+
+    @property
     def speaking(self) -> bool:
         """True from speak() until the end is heard, stop() or pause()."""
         with self._lock:

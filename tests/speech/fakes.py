@@ -202,6 +202,13 @@ class EventLog:
         self.times.append(time.monotonic())
         self._queue.put(item)
 
+    def clear(self) -> None:
+        """Forget everything recorded so far."""
+        self.events.clear()
+        self.times.clear()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
     def wait_for(self, kind: EventType, timeout_s: float = 5.0, **data: Any) -> Event:
         """The next event of `kind` (with matching data) not yet waited for."""
         deadline = time.monotonic() + timeout_s

@@ -145,7 +145,7 @@ class PulseAudioServer:
 
         def drain() -> None:
             total = 0
-            while chunk := stdout.read1(65_536):
+            while chunk := os.read(stdout.fileno(), 65_536):
                 total += len(chunk)
                 arrivals.append((time.monotonic(), total))
                 chunks.append(chunk)
@@ -166,7 +166,7 @@ class PulseAudioServer:
         _, _, arrivals, rate = recorder._kiosk_drain  # type: ignore[attr-defined]
         if not arrivals:
             raise ValueError("nothing was recorded")
-        return min(when - total / 2 / rate for when, total in arrivals)
+        return float(min(when - total / 2 / rate for when, total in arrivals))
 
     @staticmethod
     def finish_recording(recorder: subprocess.Popen[bytes]) -> np.ndarray:
