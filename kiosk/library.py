@@ -614,6 +614,11 @@ def validate_tree(language_dir: Path) -> tuple[Library | None, list[ContentProbl
         strings = {}
     lexicon_path = root / "lexicon.toml"
     lexicon = _load_lexicon(lexicon_path, problems) if lexicon_path.is_file() else {}
+    if (root / "commands.toml").is_file():
+        # How visitors phrase commands; its format belongs to the understanding.
+        from kiosk.understanding import check_commands
+
+        problems.items.extend(check_commands(root)[1])
     if problems.items:
         return None, problems.items
     topics.sort(key=lambda topic: (topic.order, topic.id))

@@ -1,0 +1,104 @@
+"""`kiosk recognize --json WAV...` and `kiosk understand --json TEXT` (see INTENTS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Settings
+from kiosk.intents import Intent
+from kiosk.library import ContentError, Library, load_library
+from kiosk.understanding import CommandsError, Understanding
+
+EXIT_OK, EXIT_PROBLEM = 0, 1
+
+
+def _library(settings: Settings) -> Library | None:
+    try:
+        return load_library(settings.language_dir)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def _print(fields: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(fields, ensure_ascii=False), flush=True)
+    else:
+        slots = " ".join(
+            f"{key}={fields[key]}" for key in ("topic", "section") if fields.get(key)
+        )
+        where = f"{fields['file']}: " if "file" in fields else ""
+        print(f"{where}{fields['intent']} {slots}".rstrip(), flush=True)
+
+
+def _recognize(args: argparse.Namespace, settings: Settings) -> int:
+    """Decode WAV files with the live kiosk's recogniser, loaded once for all files."""
+    from kiosk.listening.audio import AudioError, read_wav
+    from kiosk.listening.decoder import DecoderError
+    from kiosk.listening.recognizer import Recognizer
+
+    library = _library(settings)
+    if library is None:
+        return EXIT_PROBLEM
+    try:
+        recognizer = Recognizer(library)
+    except (DecoderError, CommandsError) as error:
+        print(f"kiosk: cannot start the recogniser: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    status = EXIT_OK
+    for name in args.files:
+        fields: dict[str, Any] = {"file": name}
+        try:
+            samples = read_wav(Path(name).read_bytes())
+        except (OSError, AudioError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            fields.update({"heard": None, "intent": "error", "topic": None, "section": None,
+                           "answer": None, "confidence": 0.0, "decode_ms": None,
+                           "error": f"{name}: {reason}"})
+            status = EXIT_PROBLEM
+            _print(fields, args.json)
+            continue
+        start = time.perf_counter()
+        intent = recognizer.recognize(samples)
+        fields.update(intent.as_json_fields())
+        fields["decode_ms"] = round((time.perf_counter() - start) * 1000, 1)
+        _print(fields, args.json)
+    return status
+
+
+def understand_fields(intent: Intent) -> dict[str, Any]:
+    """The `kiosk understand` JSON: the recognize line minus file and decode time."""
+    return intent.as_json_fields()
+
+
+def _understand(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    if library is None:
+        return EXIT_PROBLEM
+    try:
+        understanding = Understanding(library)
+    except CommandsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_PROBLEM
+    _print(understand_fields(understanding.understand(" ".join(args.text))), args.json)
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add `recognize` and `understand` to the kiosk command."""
+    recognize = subparsers.add_parser(
+        "recognize", help="decode WAV files with the kiosk's recogniser; one line per file",
+    )
+    recognize.add_argument("files", nargs="+", metavar="FILE.wav")
+    recognize.add_argument("--json", action="store_true", help="one JSON object per line")
+    recognize.set_defaults(handler=_recognize)
+    understand = subparsers.add_parser("understand", help="text -> intent, as the kiosk would")
+    understand.add_argument("text", nargs="+", metavar="TEXT")
+    understand.add_argument("--json", action="store_true", help="one JSON object")
+    understand.set_defaults(handler=_understand)

@@ -1,0 +1,165 @@
+"""One long-lived pocketsphinx 5 decoder with a search built from content.
+
+Loaded once (a second or so) and reused for every utterance: a short command then decodes in tens
+of milliseconds. Audio is fed as it arrives, so most decoding is done by the time speech ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.library import Library
+from kiosk.listening.audio import RATE
+from kiosk.listening.lexicon import (
+    acoustic_model_path,
+    dictionary_text,
+    missing_words,
+    pronunciations,
+)
+from kiosk.listening.search import (
+    SEARCH_KINDS,
+    Phrases,
+    SearchError,
+    collect_phrases,
+    jsgf_grammar,
+    keyphrases,
+    language_model,
+    validate_grammar,
+)
+from kiosk.understanding import CommandWords, load_commands
+
+log = logging.getLogger(__name__)
+
+#: Keyphrase-spotting threshold (a log-likelihood ratio): lower spots more, with more false alarms.
+KWS_THRESHOLD = 1e-25
+
+
+class DecoderError(RuntimeError):
+    """The recogniser could not be set up; `code` is stable."""
+
+    code = "decoder"
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the decoder made of one utterance: words and how sure it is (0..1)."""
+
+    text: str
+    confidence: float
+    frames: int
+
+
+class SpeechDecoder:
+    """A pocketsphinx Decoder loaded once, with a content-built search; thread-safe."""
+
+    def __init__(
+        self,
+        library: Library,
+        commands: CommandWords | None = None,
+        search: str = "lm",
+        options: dict[str, Any] | None = None,
+        extra_phrases: tuple[str, ...] = (),
+    ) -> None:
+        if search not in SEARCH_KINDS:
+            raise DecoderError(f"unknown search {search!r}; known: {', '.join(SEARCH_KINDS)}")
+        from pocketsphinx import Decoder
+
+        self.search = search
+        self.full_utt = False
+        commands = commands if commands is not None else load_commands(library.root)
+        phrases = collect_phrases(library, commands, extra_phrases)
+        known = pronunciations(phrases.words(), library)
+        self.missing = missing_words(phrases.words(), known)
+        if self.missing:
+            # Phrases with unknown words are left out rather than misheard; `kiosk doctor` and the
+            # tests list them so the lexicon can be completed.
+            log.warning(
+                "no pronunciation for %d words; phrases using them are not listened for: %s",
+                len(self.missing), ", ".join(self.missing[:20]),
+            )
+            phrases = phrases.without(self.missing)
+        self.phrases: Phrases = phrases
+        self._lock = threading.Lock()
+        self._in_utterance = False
+        with tempfile.TemporaryDirectory(prefix="kiosk-search-") as folder:
+            # pocketsphinx reads its dictionary and language model from files; these hold only
+            # words and phrases from the content (never audio) and are deleted at once.
+            dict_path = Path(folder) / "kiosk.dict"
+            dict_path.write_text(dictionary_text(known), encoding="utf-8")
+            config: dict[str, Any] = {
+                "hmm": str(acoustic_model_path()), "dict": str(dict_path), "lm": None,
+                "samprate": RATE, "loglevel": "FATAL", "dither": False, "bestpath": search == "lm",
+                **(options or {}),
+            }
+            try:
+                if search == "lm":
+                    lm_path = Path(folder) / "kiosk.lm"
+                    lm_path.write_text(language_model(phrases), encoding="utf-8")
+                    self._decoder = Decoder(**config)
+                    self._decoder.add_lm_file("kiosk", str(lm_path))
+                elif search == "jsgf":
+                    grammar = jsgf_grammar(phrases)
+                    validate_grammar(grammar, known)
+                    self._decoder = Decoder(**config)
+                    self._decoder.add_jsgf_string("kiosk", grammar)
+                else:
+                    kws_path = Path(folder) / "kiosk.kws"
+                    kws_path.write_text(
+                        "".join(f"{p} /{KWS_THRESHOLD}/\n" for p in keyphrases(phrases)),
+                        encoding="utf-8",
+                    )
+                    self._decoder = Decoder(**config)
+                    self._decoder.add_kws("kiosk", str(kws_path))
+                self._decoder.activate_search("kiosk")
+            except (RuntimeError, ValueError, SearchError) as error:
+                raise DecoderError(f"could not set up the {search} search: {error}") from error
+
+    def begin(self) -> None:
+        """Start a new utterance (dropping any unfinished one)."""
+        with self._lock:
+            if self._in_utterance:
+                self._decoder.end_utt()
+            self._decoder.start_utt()
+            self._in_utterance = True
+
+    def feed(self, pcm: bytes) -> None:
+        """Decode more 16 kHz mono s16le audio of the current utterance."""
+        with self._lock:
+            if not self._in_utterance:
+                self._decoder.start_utt()
+                self._in_utterance = True
+            if pcm:
+                self._decoder.process_raw(pcm, False, self.full_utt)
+
+    def finish(self) -> Heard:
+        """End the utterance and return what was heard."""
+        with self._lock:
+            if not self._in_utterance:
+                return Heard("", 0.0, 0)
+            self._decoder.end_utt()
+            self._in_utterance = False
+            hyp = self._decoder.hyp()
+            frames = int(self._decoder.n_frames())
+            if hyp is None or not hyp.hypstr.strip():
+                return Heard("", 0.0, frames)
+            words = [w for w in hyp.hypstr.split() if not w.startswith(("<", "["))]
+            text = " ".join(w.split("(", 1)[0] for w in words)
+            confidence = 1.0
+            if self.search == "lm":
+                # The lattice posterior of the best path: low when other word strings were about
+                # as likely, as they are when the words spoken are not in the kiosk's vocabulary.
+                confidence = float(min(1.0, max(0.0, hyp.prob)))
+            return Heard(text, confidence, frames)
+
+    def decode(self, samples: np.ndarray) -> Heard:
+        """Decode one whole utterance of 16 kHz mono int16 samples."""
+        self.begin()
+        self.feed(np.asarray(samples, dtype=np.int16).tobytes())
+        return self.finish()

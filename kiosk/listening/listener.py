@@ -1,0 +1,286 @@
+"""The live Listener: microphone frames -> endpointer -> streaming decoder -> intent events.
+
+Threads: the audio library's callback only queues 30 ms frames; one worker thread endpoints and
+decodes them while the person speaks, so when speech ends only the last frames remain to decode.
+Frames outside an utterance are dropped at once; an utterance's audio exists only inside the
+decoder and is gone when it is decoded. Nothing heard is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from kiosk.events import EventSink, EventType, event
+from kiosk.intents import Intent, IntentName
+from kiosk.listening.audio import RATE
+from kiosk.listening.recognizer import Recognizer
+from kiosk.understanding import normalize
+
+log = logging.getLogger(__name__)
+
+FRAME_SAMPLES = 480  # 30 ms at 16 kHz: the endpointer's frame
+#: No frames for this long from an open stream means the microphone has gone.
+STALL_S = 2.0
+#: How often to look for a missing microphone again.
+RETRY_S = 2.0
+#: Barge-in while the kiosk speaks must be this sure to count.
+BARGE_IN_CONFIDENCE = 0.5
+
+
+class AudioStream(Protocol):
+    """An open microphone stream."""
+
+    def close(self) -> None: ...
+
+
+FrameCallback = Callable[[bytes], None]
+#: Opens the microphone, calling back with 16 kHz mono s16le frames; raises OSError if it cannot.
+SourceFactory = Callable[[FrameCallback], AudioStream]
+
+
+class MicrophoneError(OSError):
+    """No usable microphone; `code` is stable."""
+
+    code = "microphone"
+
+
+def sounddevice_source(device: str = "default") -> SourceFactory:
+    """A SourceFactory for sounddevice (PortAudio): `device` is "default" or part of a name."""
+
+    def open_stream(callback: FrameCallback) -> AudioStream:
+        try:
+            import sounddevice as sd
+        except (ImportError, OSError) as error:
+            raise MicrophoneError(f"audio library unavailable: {error}") from error
+        try:
+            # Re-scan devices so a microphone plugged in after start-up is found.
+            sd._terminate()
+            sd._initialize()
+            chosen: int | None = None
+            if device != "default":
+                for index, info in enumerate(sd.query_devices()):
+                    if info["max_input_channels"] > 0 and device.lower() in info["name"].lower():
+                        chosen = index
+                        break
+                else:
+                    raise MicrophoneError(f"no microphone named like {device!r}")
+            elif sd.default.device[0] is None or sd.default.device[0] < 0:
+                raise MicrophoneError("no default microphone")
+
+            def on_audio(data: bytes, frames: int, timing: object, status: object) -> None:
+                callback(bytes(data))
+
+            stream = sd.RawInputStream(
+                samplerate=RATE, blocksize=FRAME_SAMPLES, device=chosen, channels=1,
+                dtype="int16", callback=on_audio,
+            )
+            stream.start()
+            opened: AudioStream = stream
+        except MicrophoneError:
+            raise
+        except Exception as error:  # PortAudioError, ValueError: any failure is "no microphone"
+            raise MicrophoneError(str(error) or type(error).__name__) from error
+        return opened
+
+    return open_stream
+
+
+class MicrophoneListener:
+    """The Listener Protocol over a microphone source and a Recognizer."""
+
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        sink: EventSink,
+        source: SourceFactory,
+        listen_timeout_s: float = 8.0,
+        wake_phrase: str | None = None,
+    ) -> None:
+        from pocketsphinx import Endpointer
+
+        self._recognizer = recognizer
+        self._sink = sink
+        self._source = source
+        self._timeout = listen_timeout_s
+        self._wake = tuple(normalize(wake_phrase)) if wake_phrase else ()
+        self._frames: queue.Queue[bytes | None] = queue.Queue(maxsize=400)
+        self._lock = threading.Lock()
+        self._listening = False
+        self._listen_started = 0.0
+        self._deaf = False
+        self._closed = threading.Event()
+        self._endpointer = Endpointer(window=0.3, ratio=0.9)
+        self._buffer = b""
+        self._in_utterance = False
+        self._utterance_started = 0.0
+        self._worker = threading.Thread(target=self._run, name="kiosk-listener", daemon=True)
+        self._worker.start()
+
+    # The Listener Protocol -------------------------------------------------------------------
+
+    def start_listening(self) -> None:
+        """Open the microphone for one utterance (push-to-talk)."""
+        with self._lock:
+            self._listening = True
+            self._listen_started = time.monotonic()
+        self._sink(event(EventType.LISTENING_STARTED))
+
+    def stop_listening(self) -> None:
+        """Stop listening; any partial utterance is dropped."""
+        with self._lock:
+            was = self._listening
+            self._listening = False
+        if was:
+            self._sink(event(EventType.LISTENING_STOPPED))
+
+    def set_deaf(self, deaf: bool) -> None:
+        """While the kiosk speaks only a sure "stop" gets through (barge-in)."""
+        with self._lock:
+            self._deaf = deaf
+
+    def close(self) -> None:
+        self._closed.set()
+        with contextlib.suppress(queue.Full):
+            self._frames.put_nowait(None)
+        self._worker.join(timeout=5)
+
+    # Worker ---------------------------------------------------------------------------------
+
+    def _on_frame(self, data: bytes) -> None:
+        """Called on the audio library's thread: queue and return at once."""
+        # If the worker is behind, dropping a frame is better than blocking the audio thread.
+        with contextlib.suppress(queue.Full):
+            self._frames.put_nowait(data)
+
+    def _run(self) -> None:
+        stream: AudioStream | None = None
+        announced_missing = False
+        while not self._closed.is_set():
+            if stream is None:
+                try:
+                    stream = self._source(self._on_frame)
+                except Exception as error:  # any failure to open means "no microphone"
+                    if not announced_missing:
+                        announced_missing = True
+                        log.warning("microphone unavailable: %s", error)
+                        self._drop_listening()
+                        self._sink(event(EventType.MICROPHONE_UNAVAILABLE, reason=str(error)))
+                    self._closed.wait(RETRY_S)
+                    continue
+                if announced_missing:
+                    announced_missing = False
+                    log.info("microphone available again")
+                    self._sink(event(EventType.MICROPHONE_AVAILABLE))
+            try:
+                frame = self._frames.get(timeout=STALL_S)
+            except queue.Empty:
+                frame = b""
+            if frame is None:
+                break
+            if not frame:
+                # An open stream that delivers nothing: the device was unplugged.
+                self._close_stream(stream)
+                stream = None
+                continue
+            try:
+                self._process(frame)
+            except Exception:  # a decoder failure must not kill the listener
+                log.exception("listening failed on one utterance")
+                self._reset_utterance()
+        if stream is not None:
+            self._close_stream(stream)
+
+    @staticmethod
+    def _close_stream(stream: AudioStream) -> None:
+        try:
+            stream.close()
+        except Exception:  # closing a vanished device may fail; it is gone either way
+            log.debug("closing the microphone stream failed", exc_info=True)
+
+    def _drop_listening(self) -> None:
+        self._reset_utterance()
+        with self._lock:
+            was = self._listening
+            self._listening = False
+        if was:
+            self._sink(event(EventType.LISTENING_STOPPED))
+
+    def _reset_utterance(self) -> None:
+        if self._in_utterance:
+            self._recognizer.decoder.finish()  # discards the audio; the result is not used
+        self._in_utterance = False
+        self._buffer = b""
+        self._endpointer = type(self._endpointer)(window=0.3, ratio=0.9)
+
+    def _active(self) -> bool:
+        with self._lock:
+            return self._listening or self._deaf or bool(self._wake)
+
+    def _process(self, frame: bytes) -> None:
+        now = time.monotonic()
+        with self._lock:
+            listening, timed_out = self._listening, now - self._listen_started > self._timeout
+        if listening and timed_out and not self._in_utterance:
+            self._drop_listening()
+            self._sink(event(EventType.NOT_UNDERSTOOD, reason="timeout"))
+            return
+        if not self._active():
+            if self._in_utterance or self._buffer:
+                self._reset_utterance()
+            return
+        self._buffer += frame
+        size = self._endpointer.frame_bytes
+        while len(self._buffer) >= size:
+            chunk, self._buffer = self._buffer[:size], self._buffer[size:]
+            speech = self._endpointer.process(chunk)
+            if speech is not None:
+                if not self._in_utterance:
+                    self._in_utterance = True
+                    self._utterance_started = now
+                    self._recognizer.begin()
+                self._recognizer.feed(speech)
+            too_long = self._in_utterance and now - self._utterance_started > self._timeout
+            if self._in_utterance and (not self._endpointer.in_speech or too_long):
+                self._in_utterance = False
+                intent = self._recognizer.finish()
+                self._endpointer = type(self._endpointer)(window=0.3, ratio=0.9)
+                self._deliver(intent)
+
+    def _deliver(self, intent: Intent) -> None:
+        with self._lock:
+            listening, deaf = self._listening, self._deaf
+        if deaf and not listening:
+            if intent.name is IntentName.STOP and intent.confidence >= BARGE_IN_CONFIDENCE:
+                self._sink(event(EventType.HEARD, intent=intent))
+            return
+        if not listening:
+            if self._wake:
+                self._wake_phrase(intent)
+            return
+        with self._lock:
+            self._listening = False
+        self._sink(event(EventType.LISTENING_STOPPED))
+        if intent.name is IntentName.NONE:
+            self._sink(event(EventType.NOT_UNDERSTOOD, reason="not understood"))
+        else:
+            self._sink(event(EventType.HEARD, intent=intent))
+
+    def _wake_phrase(self, intent: Intent) -> None:
+        """Wake-phrase mode: "hello kiosk" opens listening; "hello kiosk, next" acts at once."""
+        words = tuple((intent.heard or "").split())
+        size = len(self._wake)
+        if words[:size] != self._wake:
+            return  # talk not addressed to the kiosk is ignored silently
+        rest = " ".join(words[size:])
+        if rest:
+            understood = self._recognizer.understanding.understand(rest)
+            if understood.name is not IntentName.NONE:
+                self._sink(event(EventType.HEARD, intent=understood))
+                return
+        self.start_listening()

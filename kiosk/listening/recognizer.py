@@ -1,0 +1,63 @@
+"""Decoder + understanding: audio -> Intent, with out-of-scope speech rejected.
+
+Used by the live listener and by `kiosk recognize`, so both behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from kiosk.intents import Intent, IntentName
+from kiosk.library import Library
+from kiosk.listening.decoder import Heard, SpeechDecoder
+from kiosk.understanding import Understanding
+
+log = logging.getLogger(__name__)
+
+#: Below this lattice posterior the words heard are not trusted (measured: docs/voice.md).
+MIN_CONFIDENCE = 1e-4
+
+
+class Recognizer:
+    """One long-lived decoder and one Understanding over the same content."""
+
+    def __init__(
+        self,
+        library: Library,
+        search: str = "lm",
+        extra_phrases: tuple[str, ...] = (),
+        min_confidence: float = MIN_CONFIDENCE,
+    ) -> None:
+        self.understanding = Understanding(library)
+        self.decoder = SpeechDecoder(
+            library, self.understanding.commands, search=search, extra_phrases=extra_phrases,
+        )
+        self.min_confidence = min_confidence
+
+    def begin(self) -> None:
+        self.decoder.begin()
+
+    def feed(self, pcm: bytes) -> None:
+        self.decoder.feed(pcm)
+
+    def finish(self) -> Intent:
+        """End the utterance; `none` (with what was heard) when unsure or out of scope."""
+        return self.intent_of(self.decoder.finish())
+
+    def intent_of(self, heard: Heard) -> Intent:
+        if not heard.text:
+            return Intent(IntentName.NONE, confidence=0.0, heard=None)
+        intent = self.understanding.understand(heard.text)
+        if heard.confidence < self.min_confidence:
+            return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
+        return Intent(
+            intent.name, intent.topic, intent.section, intent.answer,
+            intent.confidence * heard.confidence ** 0.1 if intent.name != IntentName.NONE else 0.0,
+            intent.heard,
+        )
+
+    def recognize(self, samples: np.ndarray) -> Intent:
+        """One whole utterance of 16 kHz mono int16 samples."""
+        return self.intent_of(self.decoder.decode(samples))

@@ -1,0 +1,193 @@
+"""The recogniser's search, built at start-up from content and command phrasings.
+
+Three kinds are supported so they can be measured against each other (docs/voice.md):
+- "lm": a small trigram language model over commands, names in carrier phrasings, the content's
+  own sentences (so questions about it are heard) and everyday background talk (so chatter is
+  heard as chatter, not forced onto a command);
+- "jsgf": a JSGF grammar of commands and carrier + name, validated here before pocketsphinx sees it
+  (a malformed grammar can crash the process);
+- "kws": keyphrase spotting of commands and names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from kiosk.library import Library
+from kiosk.listening.language_model import build_arpa
+from kiosk.understanding import CommandWords, normalize
+
+SEARCH_KINDS = ("lm", "jsgf", "kws")
+_WORD = re.compile(r"^[a-z0-9']+$")
+
+
+class SearchError(ValueError):
+    """A search that must not reach the decoder; `code` is stable."""
+
+    code = "search"
+
+
+@dataclass(frozen=True, slots=True)
+class Phrases:
+    """The word sequences the kiosk listens for, grouped by where they came from."""
+
+    commands: tuple[tuple[str, ...], ...]
+    names: tuple[tuple[str, ...], ...]
+    carriers: tuple[str, ...]
+    wrappers: tuple[str, ...]
+    sentences: tuple[tuple[str, ...], ...]
+    background: tuple[tuple[str, ...], ...]
+
+    def words(self) -> set[str]:
+        """Every word any search may use."""
+        groups = (self.commands, self.names, self.sentences, self.background)
+        found = {word for group in groups for phrase in group for word in phrase}
+        for carrier in (*self.carriers, *self.wrappers):
+            found.update(carrier.replace("{}", " ").split())
+        return found
+
+    def without(self, missing: Iterable[str]) -> Phrases:
+        """The same phrases minus any that use a word with no pronunciation."""
+        gone = set(missing)
+
+        def keep(group: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+            return tuple(p for p in group if not gone.intersection(p))
+
+        carriers = tuple(c for c in self.carriers if not gone.intersection(c.split()))
+        wrappers = tuple(c for c in self.wrappers if not gone.intersection(c.split()))
+        return Phrases(
+            keep(self.commands), keep(self.names), carriers, wrappers, keep(self.sentences),
+            keep(self.background),
+        )
+
+
+def collect_phrases(
+    library: Library, commands: CommandWords, extra: Iterable[str] = ()
+) -> Phrases:
+    """Everything to listen for, from content (and `extra`, such as the wake phrase)."""
+    names: list[tuple[str, ...]] = []
+    for topic in library.topics:
+        for label in (topic.title, *topic.aliases):
+            names.append(tuple(normalize(label)))
+        for section in topic.sections:
+            for label in (section.title, *section.aliases):
+                names.append(tuple(normalize(label)))
+    sentences = [tuple(normalize(s.text)) for sec in library.sections() for s in sec.sentences]
+    return Phrases(
+        commands=tuple(dict.fromkeys(
+            [tuple(p.split()) for p in commands.phrases()]
+            + [tuple(normalize(p)) for p in extra if normalize(p)]
+        )),
+        names=tuple(dict.fromkeys(n for n in names if n)),
+        carriers=commands.carriers,
+        wrappers=commands.wrappers,
+        sentences=tuple(s for s in sentences if s),
+        background=tuple(tuple(p.split()) for p in commands.background),
+    )
+
+
+#: How much each kind of phrase counts in the language model (measured, see docs/voice.md).
+LM_WEIGHTS = {
+    "commands": 4.0, "names": 2.0, "carriers": 0.3, "wrappers": 0.3, "sentences": 1.0,
+    "background": 1.0,
+}
+
+
+def language_model(phrases: Phrases) -> str:
+    """ARPA text; commands and names weigh more than the content's long sentences."""
+    weights = LM_WEIGHTS
+    weighted: list[tuple[tuple[str, ...], float]] = []
+    weighted += [(p, weights["commands"]) for p in phrases.commands]
+    weighted += [(n, weights["names"]) for n in phrases.names]
+    for carrier in phrases.carriers:
+        before, _, after = carrier.partition("{}")
+        weighted += [
+            ((*before.split(), *n, *after.split()), weights["carriers"]) for n in phrases.names
+        ]
+    for wrapper in phrases.wrappers:
+        before, _, after = wrapper.partition("{}")
+        weighted += [
+            ((*before.split(), *c, *after.split()), weights["wrappers"]) for c in phrases.commands
+        ]
+    if weights["sentences"]:
+        weighted += [(s, weights["sentences"]) for s in phrases.sentences]
+    if weights["background"]:
+        weighted += [(b, weights["background"]) for b in phrases.background]
+    return build_arpa(weighted)
+
+
+def _alternatives(phrases: Iterable[tuple[str, ...]]) -> str:
+    return " | ".join(" ".join(p) for p in sorted(set(phrases)) if p)
+
+
+def jsgf_grammar(phrases: Phrases) -> str:
+    """A JSGF grammar: a command, or a name alone or inside a carrier phrasing."""
+    prefixes = {tuple(c.partition("{}")[0].split()) for c in phrases.carriers} - {()}
+    suffixes = {tuple(c.partition("{}")[2].split()) for c in phrases.carriers} - {()}
+    rules = [
+        "#JSGF V1.0;",
+        "grammar kiosk;",
+        f"<command> = {_alternatives(phrases.commands)};",
+        f"<name> = {_alternatives(phrases.names)};",
+    ]
+    body = "<command> | <name>"
+    if prefixes:
+        rules.append(f"<before> = {_alternatives(prefixes)};")
+        body += " | <before> <name>"
+    if suffixes:
+        rules.append(f"<after> = {_alternatives(suffixes)};")
+        body += " | <name> <after>"
+    wrap_before = {tuple(w.partition("{}")[0].split()) for w in phrases.wrappers} - {()}
+    wrap_after = {tuple(w.partition("{}")[2].split()) for w in phrases.wrappers} - {()}
+    if wrap_before:
+        rules.append(f"<polite> = {_alternatives(wrap_before)};")
+        body += " | <polite> <command>"
+    if wrap_after:
+        rules.append(f"<thanks> = {_alternatives(wrap_after)};")
+        body += " | <command> <thanks>"
+    rules.append(f"public <utterance> = {body};")
+    return "\n".join(rules) + "\n"
+
+
+def keyphrases(phrases: Phrases) -> list[str]:
+    """Phrases for keyphrase spotting: commands and names."""
+    return sorted({" ".join(p) for p in (*phrases.commands, *phrases.names) if p})
+
+
+def validate_grammar(grammar: str, known: Mapping[str, object]) -> None:
+    """Raise SearchError unless `grammar` is a JSGF text this module could have written.
+
+    pocketsphinx may abort the process on a malformed grammar, so every rule, word and bracket is
+    checked here first.
+    """
+    lines = grammar.strip().splitlines()
+    if len(lines) < 3 or lines[0] != "#JSGF V1.0;" or not lines[1].startswith("grammar "):
+        raise SearchError("grammar header is missing")
+    defined: set[str] = set()
+    used: set[str] = set()
+    public = 0
+    for line in lines[2:]:
+        match = re.fullmatch(r"(public )?<([a-z]+)> = (.+);", line)
+        if match is None:
+            raise SearchError(f"malformed grammar rule: {line[:60]!r}")
+        public += bool(match.group(1))
+        defined.add(match.group(2))
+        for alternative in match.group(3).split("|"):
+            tokens = alternative.split()
+            if not tokens:
+                raise SearchError(f"empty alternative in rule <{match.group(2)}>")
+            for token in tokens:
+                if token.startswith("<"):
+                    if not re.fullmatch(r"<[a-z]+>", token):
+                        raise SearchError(f"bad rule reference {token!r}")
+                    used.add(token[1:-1])
+                elif not _WORD.match(token):
+                    raise SearchError(f"bad word {token!r} in grammar")
+                elif token not in known:
+                    raise SearchError(f"grammar word {token!r} has no pronunciation")
+    if public != 1:
+        raise SearchError("grammar needs exactly one public rule")
+    if used - defined:
+        raise SearchError(f"grammar uses undefined rules: {', '.join(sorted(used - defined))}")

@@ -1,0 +1,427 @@
+"""Text -> Intent: commands, topics and sections by name, questions answered from the content.
+
+Everything the kiosk understands comes from content: command phrasings from `commands.toml`,
+topic and section names from the topics' titles and aliases, answers from the sections' sentences
+(ranked with BM25). A clinic that adds a topic or an alias gets it understood without code.
+
+Matching works on "content tokens": the words left after normalising (lower case, contractions
+spelled out, numbers as words) and dropping fillers ("please", "could you", "the"). A phrasing
+matches when its content tokens appear in a row; its score is the share of the utterance's content
+tokens it explains, so "next" alone is sure but "is the bathroom next to the lift" is not.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from kiosk.intents import COMMAND_INTENTS, Intent, IntentName
+from kiosk.library import ContentProblem, Library
+
+COMMANDS_FILE = "commands.toml"
+
+#: Share of an utterance's content words a command or name must explain to be taken.
+COMMAND_THRESHOLD = 0.66
+NAME_THRESHOLD = 0.75
+#: Share of a question's content words that must occur in the passage that answers it.
+ANSWER_THRESHOLD = 0.6
+STATEMENT_THRESHOLD = 0.75
+
+_CONTRACTIONS: tuple[tuple[str, str], ...] = (
+    (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
+    (r"\blet's\b", "let us"), (r"\bi'm\b", "i am"), (r"n't\b", " not"), (r"'re\b", " are"),
+    (r"'ll\b", " will"), (r"'ve\b", " have"), (r"'d\b", " would"), (r"\b(\w+)'s\b", r"\1 is"),
+)
+_NUMBERS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+)
+_NON_WORD = re.compile(r"[^a-z0-9' ]+")
+
+
+def normalize(text: str) -> list[str]:
+    """Lower-case words with contractions spelled out and small numbers as words."""
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("-", " ")
+    text = _NON_WORD.sub(" ", text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = re.sub(pattern, replacement, text)
+    words: list[str] = []
+    for word in text.replace("'", " ").split():
+        if word.isdigit() and int(word) < len(_NUMBERS):
+            words.append(_NUMBERS[int(word)])
+        elif word:
+            words.append(word)
+    return words
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: "calcifications" ~ "calcification", "speaking" ~ "speak"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+        # "getting" -> "get", "stopping" -> "stop", but "calling" stays "call".
+        if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]
+        return word
+    if len(word) > 5 and word.endswith("ly"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWords:
+    """The content of commands.toml: command phrasings and the word lists that shape matching."""
+
+    commands: Mapping[IntentName, tuple[str, ...]]
+    fillers: frozenset[str]
+    requests: frozenset[str]
+    question_words: frozenset[str]
+    request_openings: tuple[str, ...]
+    stopwords: frozenset[str]
+    carriers: tuple[str, ...]
+    wrappers: tuple[str, ...]
+    background: tuple[str, ...]
+
+    def phrases(self) -> Iterable[str]:
+        """Every command phrasing, for the speech recogniser's search."""
+        for phrasings in self.commands.values():
+            yield from phrasings
+
+
+class CommandsError(ValueError):
+    """commands.toml is missing or wrong; `problems` says where."""
+
+    code = "commands"
+
+    def __init__(self, problems: Sequence[ContentProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def _word_list(
+    data: Mapping[str, Any], key: str, path: Path, problems: list[ContentProblem]
+) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(
+            ContentProblem(path, 1, "bad-list", f"{key} must be a list of words in quotes")
+        )
+        return ()
+    return tuple(" ".join(normalize(v)) for v in value if normalize(v))
+
+
+def _carriers(
+    data: Mapping[str, Any], key: str, path: Path, problems: list[ContentProblem]
+) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.count("{}") == 1 for v in value
+    ):
+        problems.append(ContentProblem(
+            path, 1, f"bad-{key}", f"{key} must be a list of phrasings, each with one {{}}",
+        ))
+        return ()
+    return tuple(
+        " {} ".join(" ".join(normalize(part)) for part in v.split("{}")).strip() for v in value
+    )
+
+
+def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[ContentProblem]]:
+    """Read `commands.toml` from a content folder: (CommandWords or None, problems)."""
+    path = Path(language_dir) / COMMANDS_FILE
+    problems: list[ContentProblem] = []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, [ContentProblem(path, 0, "missing", "command phrasings file not found")]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [ContentProblem(path, 0, "unreadable", f"cannot read: {error}")]
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        line = int(match.group(1)) if match else 1
+        return None, [ContentProblem(path, line, "syntax", str(error).split(" (at")[0])]
+    unknown = set(data) - {"commands", "words", "background"}
+    for key in sorted(unknown):
+        problems.append(ContentProblem(path, 1, "unknown-key", f"unknown table [{key}]"))
+    table = data.get("commands", {})
+    commands: dict[IntentName, tuple[str, ...]] = {}
+    if not isinstance(table, dict):
+        problems.append(ContentProblem(path, 1, "bad-commands", "[commands] must be a table"))
+        table = {}
+    known = {str(name) for name in COMMAND_INTENTS}
+    for name, _phrasings in table.items():
+        if name not in known:
+            problems.append(ContentProblem(
+                path, 1, "unknown-command",
+                f"unknown command {name!r}; known: {', '.join(sorted(known))}",
+            ))
+            continue
+        phrasings = _word_list(table, name, path, problems)
+        commands[IntentName(name)] = phrasings
+    for name in sorted(known - set(table)):
+        problems.append(ContentProblem(path, 1, "missing-command", f"no phrasings for {name!r}"))
+    words = data.get("words", {})
+    background = data.get("background", {})
+    if not isinstance(words, dict) or not isinstance(background, dict):
+        problems.append(ContentProblem(path, 1, "bad-table", "[words] and [background] are tables"))
+        words, background = {}, {}
+    result = CommandWords(
+        commands=MappingProxyType(commands),
+        fillers=frozenset(_word_list(words, "fillers", path, problems)),
+        requests=frozenset(_word_list(words, "requests", path, problems)),
+        question_words=frozenset(_word_list(words, "question_words", path, problems)),
+        request_openings=_word_list(words, "request_openings", path, problems),
+        stopwords=frozenset(_word_list(words, "stopwords", path, problems)),
+        carriers=_carriers(words, "carriers", path, problems),
+        wrappers=_carriers(words, "wrappers", path, problems),
+        background=_word_list(background, "phrases", path, problems),
+    )
+    return (None if problems else result), problems
+
+
+def load_commands(language_dir: Path) -> CommandWords:
+    """Read `commands.toml` or raise CommandsError naming every problem."""
+    result, problems = check_commands(language_dir)
+    if result is None:
+        raise CommandsError(problems)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """A way of naming a topic or a section, as content tokens."""
+
+    tokens: tuple[str, ...]
+    topic: str
+    section: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Passage:
+    topic: str
+    section: str
+    text: str
+
+
+def _find_run(needle: Sequence[str], haystack: Sequence[str]) -> int:
+    """Index where `needle` occurs in a row inside `haystack`, or -1."""
+    size = len(needle)
+    for start in range(len(haystack) - size + 1):
+        if tuple(haystack[start : start + size]) == tuple(needle):
+            return start
+    return -1
+
+
+class Understanding:
+    """Maps text to an Intent using one content Library and its command phrasings."""
+
+    def __init__(self, library: Library, commands: CommandWords | None = None) -> None:
+        self.library = library
+        self.commands = commands if commands is not None else load_commands(library.root)
+        words = self.commands
+        self._fillers = words.fillers
+        self._command_phrases: list[tuple[IntentName, tuple[str, ...]]] = []
+        for intent, phrasings in words.commands.items():
+            for phrasing in phrasings:
+                tokens = self._content(phrasing.split()) or tuple(phrasing.split())
+                self._command_phrases.append((intent, tokens))
+        # How specific each word is to each command: 1 / number of commands using it.
+        users: dict[str, set[IntentName]] = {}
+        for intent, tokens in self._command_phrases:
+            for token in tokens:
+                users.setdefault(token, set()).add(intent)
+        self._command_words = tuple(words.commands)
+        self._keyword_weight = {
+            (token, intent): 1.0 / len(owners)
+            for token, owners in users.items() for intent in owners
+        }
+        self._glue = frozenset(
+            stem(w) for w in (*words.requests, *words.stopwords, *words.question_words)
+        )
+        self._names: list[_Name] = []
+        for topic in library.topics:
+            for label in (topic.title, topic.id.replace("-", " "), *topic.aliases):
+                self._add_name(label, topic.id, None)
+            for section in topic.sections:
+                for label in (section.title, section.id.replace("-", " "), *section.aliases):
+                    self._add_name(label, topic.id, section.id)
+        self._passages: list[_Passage] = []
+        corpus: list[list[str]] = []
+        for section in library.sections():
+            names = " ".join((section.title, *section.aliases))
+            sentences = [s.text for s in section.sentences]
+            for index, sentence in enumerate(sentences):
+                # A short sentence is read with the next one, so an answer is never a fragment.
+                text = sentence
+                if len(sentence.split()) < 12 and index + 1 < len(sentences):
+                    text = f"{sentence} {sentences[index + 1]}"
+                self._passages.append(_Passage(section.topic_id, section.id, text))
+                # Ranked on the sentence itself (plus its section's names), so the answer starts
+                # with the sentence that matches rather than with the one before it.
+                corpus.append(self._index_tokens(f"{sentence} {names}"))
+        self._vocabulary = frozenset(token for doc in corpus for token in doc)
+        self._ranker: Any = None
+        if corpus:
+            import bm25s  # imported here: it is heavy and only questions need it
+
+            self._ranker = bm25s.BM25()
+            self._ranker.index(corpus, show_progress=False)
+
+    def _add_name(self, label: str, topic: str, section: str | None) -> None:
+        tokens = self._content(normalize(label))
+        if tokens:
+            self._names.append(_Name(tokens, topic, section))
+
+    def _content(self, words: Sequence[str]) -> tuple[str, ...]:
+        return tuple(stem(w) for w in words if w not in self._fillers)
+
+    def _index_tokens(self, text: str) -> list[str]:
+        return self._ranked(normalize(text))
+
+    def _ranked(self, words: Sequence[str]) -> list[str]:
+        """Tokens that count when ranking answers: no fillers, requests or common words."""
+        dropped = self._fillers | self.commands.requests | self.commands.stopwords
+        return [stem(w) for w in words if w not in dropped]
+
+    def vocabulary_text(self) -> Iterable[str]:
+        """Every phrase the kiosk understands, for building the recogniser's search."""
+        yield from self.commands.phrases()
+        for topic in self.library.topics:
+            yield topic.title
+            yield from topic.aliases
+            for section in topic.sections:
+                yield section.title
+                yield from section.aliases
+
+    def understand(self, text: str) -> Intent:
+        """The intent of one utterance or typed line; `none` when it is not for the kiosk."""
+        words = normalize(text)
+        heard = " ".join(words) or None
+        if not words:
+            return Intent(IntentName.NONE, confidence=0.0, heard=heard)
+        for intent in (self._command(words), self._name(words), self._question(words)):
+            if intent is not None:
+                return Intent(
+                    intent.name, intent.topic, intent.section, intent.answer,
+                    intent.confidence, heard,
+                )
+        return Intent(IntentName.NONE, confidence=0.0, heard=heard)
+
+    def _command(self, words: Sequence[str]) -> Intent | None:
+        """The command whose phrasings best explain the utterance, if they explain enough of it.
+
+        A token counts fully for an intent when it lies in a run of one of that intent's
+        phrasings ("too slow"), and partly when it is merely one of its words ("slow", shared
+        with other intents). Glue words ("take", "be", "go") neither help nor hurt; any other
+        word is unexplained and counts against.
+        """
+        tokens = self._content(words)
+        if not tokens:
+            return None
+        best: tuple[float, float, IntentName] | None = None
+        for intent in self._command_words:
+            covered: set[int] = set()
+            for phrase_intent, phrase in self._command_phrases:
+                if phrase_intent is intent:
+                    start = _find_run(phrase, tokens)
+                    if start >= 0:
+                        covered.update(range(start, start + len(phrase)))
+            score = float(len(covered))
+            explained = len(covered)
+            unexplained = 0
+            for index, token in enumerate(tokens):
+                if index in covered:
+                    continue
+                if token in self._glue:
+                    continue
+                weight = self._keyword_weight.get((token, intent), 0.0)
+                if weight:
+                    score += weight
+                    explained += 1
+                else:
+                    unexplained += 1
+            if score < 0.9:
+                continue
+            share = explained / max(1, explained + unexplained)
+            rank = (score * share, share, intent)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+        if best is None or best[1] < COMMAND_THRESHOLD:
+            return None
+        score, share, intent = best
+        return Intent(intent, confidence=share * min(1.0, score))
+
+    def _is_question(self, words: Sequence[str]) -> bool:
+        joined = " ".join(words)
+        if any(joined.startswith(opening) for opening in self.commands.request_openings):
+            return False
+        return words[0] in self.commands.question_words
+
+    def _name(self, words: Sequence[str]) -> Intent | None:
+        if self._is_question(words):
+            return None
+        tokens = self._content(words)
+        if not tokens:
+            return None
+        requests = {stem(word) for word in self.commands.requests}
+        best: tuple[float, int, _Name] | None = None
+        for name in self._names:
+            start = _find_run(name.tokens, tokens)
+            if start >= 0:
+                # Request words around the name ("tell me about ...") do not count against it.
+                rest = [
+                    token for index, token in enumerate(tokens)
+                    if not start <= index < start + len(name.tokens) and token not in requests
+                ]
+                score = len(name.tokens) / (len(name.tokens) + len(rest))
+                # A section name is more specific than a topic alias that says the same words.
+                rank = (score, 1 if name.section else 0, name)
+                if best is None or rank[:2] > best[:2]:
+                    best = rank
+        if best is None or best[0] < NAME_THRESHOLD:
+            return None
+        score, _, name = best
+        if name.section is None:
+            return Intent(IntentName.TOPIC, topic=name.topic, confidence=score)
+        return Intent(IntentName.SECTION, topic=name.topic, section=name.section, confidence=score)
+
+    def _question(self, words: Sequence[str]) -> Intent | None:
+        if self._ranker is None:
+            return None
+        query = list(dict.fromkeys(self._ranked(words)))
+        known = [token for token in query if token in self._vocabulary]
+        if not known or len(known) / len(query) < ANSWER_THRESHOLD:
+            return None
+        scores = np.asarray(self._ranker.get_scores(known), dtype=float)
+        best = int(scores.argmax())
+        if scores[best] <= 0.0:
+            return None
+        passage = self._passages[best]
+        found = set(self._index_tokens(passage.text))
+        section = self.library.section(passage.topic, passage.section)
+        found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
+        share = sum(token in found for token in query) / len(query)
+        # A statement ("my back hurts") must be about the content as a whole to be answered.
+        needed = ANSWER_THRESHOLD if self._is_question(words) else STATEMENT_THRESHOLD
+        if share < needed:
+            return None
+        return Intent(
+            IntentName.ASK, topic=passage.topic, section=passage.section, answer=passage.text,
+            confidence=share,
+        )
+
+
+def understand(text: str, understanding: Understanding) -> Intent:
+    """Functional shorthand for `understanding.understand(text)`."""
+    return understanding.understand(text)

@@ -1,0 +1,145 @@
+"""Text -> intent: commands, names from content, questions answered from content, chatter."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.intents import IntentName
+from kiosk.library import Library, load_library
+from kiosk.understanding import (
+    CommandsError,
+    Understanding,
+    check_commands,
+    load_commands,
+    normalize,
+)
+from tests.support.speech_fixtures import CHATTER, PHRASINGS
+
+
+@pytest.fixture(scope="module")
+def understanding(library: Library) -> Understanding:
+    return Understanding(library)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("next", IntentName.NEXT),
+    ("Next, please!", IntentName.NEXT),
+    ("go back", IntentName.PREVIOUS),
+    ("could you say that again", IntentName.REPEAT),
+    ("pause", IntentName.PAUSE),
+    ("carry on", IntentName.RESUME),
+    ("stop talking please", IntentName.STOP),
+    ("take me back to the start", IntentName.HOME),
+    ("what can I say?", IntentName.HELP),
+    ("slow down a bit", IntentName.SLOWER),
+    ("speed up", IntentName.FASTER),
+    ("can you speak up", IntentName.LOUDER),
+    ("it's too loud", IntentName.QUIETER),
+])
+def test_commands_in_everyday_phrasings(
+    understanding: Understanding, text: str, expected: IntentName
+) -> None:
+    intent = understanding.understand(text)
+    assert intent.name is expected, intent
+    assert 0.6 <= intent.confidence <= 1.0
+
+
+def test_topics_and_sections_by_title_and_alias(understanding: Understanding) -> None:
+    topic = understanding.understand("tell me about second opinions")
+    assert (topic.name, topic.topic) == (IntentName.TOPIC, "second-opinions")
+    section = understanding.understand("I'd like to hear about insurance")
+    assert (section.name, section.topic, section.section) == (
+        IntentName.SECTION, "second-opinions", "insurance",
+    )
+    title = understanding.understand("the two main types")
+    assert (title.name, title.section) == (IntentName.SECTION, "two-types")
+
+
+def test_questions_are_answered_from_the_passage_that_answers_them(
+    understanding: Understanding, library: Library
+) -> None:
+    micro = understanding.understand("What are microcalcifications?")
+    assert (micro.name, micro.section) == (IntentName.ASK, "two-types")
+    assert micro.answer is not None and micro.answer.startswith("Microcalcifications are small")
+    insurance = understanding.understand("Will insurance pay for a second opinion?")
+    assert (insurance.name, insurance.section) == (IntentName.ASK, "insurance")
+    assert insurance.answer is not None
+    assert insurance.answer in library.section("second-opinions", "insurance").text
+
+
+@pytest.mark.parametrize("text", [
+    "is the bathroom next to the elevator", "what time does the cafeteria open",
+    "my husband is parking the car", "the weather is lovely", "my back hurts",
+    "who is next in line", "", "   ", "?!", "um",
+])
+def test_chatter_and_noise_are_none(understanding: Understanding, text: str) -> None:
+    assert understanding.understand(text).name is IntentName.NONE
+
+
+def test_vocabulary_comes_from_content(library: Library, tmp_path: Path) -> None:
+    """A clinic adds a topic (and an alias to a section): understood with no code change."""
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    (tree / "topics" / "parking.md").write_text(
+        '+++\nid = "parking"\ntitle = "Parking and transport"\norder = 3\n'
+        'aliases = ["car park", "bus times"]\n+++\n\n'
+        "## Where to park {#where}\n\nThe visitor car park is behind the clinic. "
+        "Parking is free for the first two hours.\n",
+        encoding="utf-8",
+    )
+    clinic = Understanding(load_library(tree))
+    assert clinic.understand("tell me about the car park").topic == "parking"
+    answer = clinic.understand("is parking free?")
+    assert (answer.name, answer.topic) == (IntentName.ASK, "parking")
+    # The bundled content knows nothing of parking.
+    assert Understanding(library).understand("tell me about the car park").name is IntentName.NONE
+
+
+def test_commands_file_problems_are_reported(library: Library, tmp_path: Path) -> None:
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    path = tree / "commands.toml"
+    path.write_text(path.read_text().replace("next = [", "nxet = [", 1), encoding="utf-8")
+    result, problems = check_commands(tree)
+    codes = {problem.code for problem in problems}
+    assert result is None and {"unknown-command", "missing-command"} <= codes
+    path.write_text("[commands\n", encoding="utf-8")
+    with pytest.raises(CommandsError) as error:
+        load_commands(tree)
+    assert error.value.problems[0].code == "syntax"
+    path.unlink()
+    assert check_commands(tree)[1][0].code == "missing"
+
+
+def test_fixture_phrasings_are_unseen(library: Library) -> None:
+    """The measurement phrasings are not word for word what the understanding was written with."""
+    commands = load_commands(library.root)
+    written = {" ".join(normalize(p)) for p in commands.phrases()}
+    for topic in library.topics:
+        written.update(" ".join(normalize(a)) for a in topic.aliases)
+        for section in topic.sections:
+            written.update(" ".join(normalize(a)) for a in section.aliases)
+    seen = [text for text, *_ in PHRASINGS if " ".join(normalize(text)) in written]
+    seen += [text for text in CHATTER if " ".join(normalize(text)) in commands.background]
+    assert seen == []
+
+
+def test_normalize_spells_out_contractions_and_numbers() -> None:
+    assert normalize("I can't hear you, it's 6 o’clock") == [
+        "i", "can", "not", "hear", "you", "it", "is", "six", "o", "clock",
+    ]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_random_text_always_gets_a_clean_answer(understanding: Understanding, text: str) -> None:
+    intent = understanding.understand(text)
+    assert intent.name in set(IntentName)
+    assert 0.0 <= intent.confidence <= 1.0
+    if intent.name is IntentName.ASK:
+        assert intent.answer and intent.topic and intent.section
