@@ -21,7 +21,11 @@ from kiosk.library import validate_tree
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 #: Modules that add subcommands, each with `register(subparsers)`.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("kiosk.speech.commands", "kiosk.listening.commands")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "kiosk.speech.commands",
+    "kiosk.listening.commands",
+    "kiosk.doctor",
+)
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1

@@ -1,0 +1,258 @@
+"""`kiosk doctor`: a staff check of one kiosk, part by part, on the real parts.
+
+Each check prints one line, OK, WARN (the kiosk runs, with something missing) or FAIL (the kiosk
+cannot do its job), and the exit status is 1 if any check failed. The speech check renders an
+interface line with the configured voice; the listening check feeds that synthetic speech to the
+kiosk's own recogniser (a loopback that needs no microphone). No audio is written anywhere but the
+speech cache, and nothing a visitor said is involved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from kiosk.config import ASSETS_DIR, Settings
+from kiosk.library import Library, validate_tree
+
+#: Phrases for the loopback check, with the intent and topic each must come out as.
+LOOPBACK_PHRASES: tuple[tuple[str, str, str | None], ...] = (
+    ("next", "next", None),
+    ("say that again", "repeat", None),
+    ("tell me about second opinions", "topic", "second-opinions"),
+)
+#: Peak level (of full scale) above which a rendering counts as sound rather than silence.
+SOUND_LEVEL = 0.02
+#: How long to wait for an output or input device to open.
+DEVICE_WAIT_S = 5.0
+
+
+class Status(StrEnum):
+    OK = "OK"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The result of one check."""
+
+    check: str
+    status: Status
+    detail: str
+
+
+class _Checks:
+    """Runs the checks in order; later checks use what earlier ones loaded."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.library: Library | None = None
+        self.sample: tuple[np.ndarray, int] | None = None
+
+    def configuration(self) -> Finding:
+        s = self.settings
+        detail = (
+            f"language {s.language}, voice {s.voice or 'default'}, {s.rate_wpm} wpm, "
+            f"{s.volume_db:g} dB, idle {s.idle_timeout_s:g} s, microphone {s.microphone}"
+        )
+        if not s.staff_pin:
+            return Finding("configuration", Status.WARN, detail + "; no staff_pin: staff exit off")
+        return Finding("configuration", Status.OK, detail)
+
+    def content(self) -> Finding:
+        library, problems = validate_tree(self.settings.language_dir)
+        if library is None:
+            first = problems[0] if problems else "unknown problem"
+            more = (
+                f" (and {len(problems) - 1} more; run `kiosk validate`)"
+                if len(problems) > 1
+                else ""
+            )
+            return Finding("content", Status.FAIL, f"{first}{more}")
+        from kiosk.understanding import CommandsError, Understanding
+
+        try:
+            Understanding(library)
+        except CommandsError as error:
+            return Finding("content", Status.FAIL, str(error).splitlines()[0])
+        self.library = library
+        sections = sum(len(topic.sections) for topic in library.topics)
+        return Finding(
+            "content", Status.OK, f"{len(library.topics)} topics, {sections} sections, valid"
+        )
+
+    def fonts(self) -> Finding:
+        fonts = sorted((ASSETS_DIR / "fonts").glob("*.ttf"))
+        if not fonts:
+            return Finding("fonts", Status.FAIL, f"no fonts in {ASSETS_DIR / 'fonts'}")
+        return Finding("fonts", Status.OK, ", ".join(font.stem for font in fonts))
+
+    def speech(self) -> Finding:
+        if self.library is None:
+            return Finding("speech", Status.FAIL, "skipped: no valid content")
+        from kiosk.speech import SynthesisError
+        from kiosk.speech.render import build_renderer
+
+        renderer = build_renderer(self.settings, self.library)
+        text = self.library.text("screen.app_title")
+        try:
+            started = time.perf_counter()
+            rendering = renderer.render(text, self.settings.rate_wpm)
+            took_ms = (time.perf_counter() - started) * 1000
+        except (SynthesisError, OSError) as error:
+            return Finding("speech", Status.FAIL, f"synthesis failed: {error}")
+        finally:
+            renderer.close()
+        peak = float(np.abs(rendering.to_float()).max(initial=0.0))
+        if rendering.duration_s < 0.3 or peak < SOUND_LEVEL:
+            return Finding("speech", Status.FAIL, "the synthesiser produced silence")
+        self.sample = (rendering.pcm, rendering.rate)
+        return Finding(
+            "speech",
+            Status.OK,
+            f"rendered {rendering.duration_s:.1f} s of speech in {took_ms:.0f} ms",
+        )
+
+    def cache(self) -> Finding:
+        if self.library is None:
+            return Finding("speech cache", Status.WARN, "skipped: no valid content")
+        from kiosk.speech.render import build_renderer, library_texts
+
+        renderer = build_renderer(self.settings, self.library)
+        try:
+            texts = sorted(set(library_texts(self.library, self.settings)))
+            ready = sum(renderer.cached(t, self.settings.rate_wpm) is not None for t in texts)
+        finally:
+            renderer.close()
+        detail = f"{ready} of {len(texts)} texts prerendered in {self.settings.cache_dir}"
+        if ready < len(texts):
+            return Finding("speech cache", Status.WARN, detail + "; run `kiosk prerender`")
+        return Finding("speech cache", Status.OK, detail)
+
+    def sound_output(self) -> Finding:
+        from kiosk.speech.player import Player
+
+        player = Player()
+        player.start(lambda _notice: None)
+        try:
+            ready = player.wait_ready(DEVICE_WAIT_S)
+        finally:
+            player.close()
+        if not ready:
+            return Finding(
+                "sound output",
+                Status.WARN,
+                "no audio output could be opened: the kiosk will show text only",
+            )
+        return Finding("sound output", Status.OK, "an output stream opened and ran")
+
+    def microphone(self) -> Finding:
+        if self.settings.microphone == "none":
+            return Finding("microphone", Status.OK, "turned off in the settings")
+        from kiosk.listening.listener import MicrophoneError, sounddevice_source
+
+        frames = threading.Event()
+        try:
+            stream = sounddevice_source(self.settings.microphone)(lambda _pcm: frames.set())
+        except MicrophoneError as error:
+            return Finding(
+                "microphone", Status.WARN, f"{error}: voice input is off; touch and keys work"
+            )
+        try:
+            heard = frames.wait(DEVICE_WAIT_S)
+        finally:
+            stream.close()
+        # Only that audio arrived is kept: its content is dropped unread.
+        if not heard:
+            return Finding("microphone", Status.WARN, "opened, but no audio arrived")
+        return Finding("microphone", Status.OK, "opened and delivered audio")
+
+    def recognition(self) -> Finding:
+        if self.library is None:
+            return Finding("recognition", Status.FAIL, "skipped: no valid content")
+        from kiosk.listening import Recognizer
+        from kiosk.listening.audio import resample, to_pcm16
+        from kiosk.speech.render import build_renderer
+
+        started = time.perf_counter()
+        recognizer = Recognizer(self.library)
+        load_ms = (time.perf_counter() - started) * 1000
+        renderer = build_renderer(self.settings, self.library)
+        right, decode_ms = 0, []
+        try:
+            for phrase, intent_name, topic in LOOPBACK_PHRASES:
+                rendering = renderer.render(phrase, self.settings.rate_wpm)
+                samples = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
+                started = time.perf_counter()
+                intent = recognizer.recognize(samples)
+                decode_ms.append((time.perf_counter() - started) * 1000)
+                right += intent.name == intent_name and intent.topic == topic
+        finally:
+            renderer.close()
+        detail = (
+            f"{right} of {len(LOOPBACK_PHRASES)} synthetic phrases understood; decoder loaded in "
+            f"{load_ms:.0f} ms, {max(decode_ms):.0f} ms per phrase at most"
+        )
+        status = Status.OK if right == len(LOOPBACK_PHRASES) else Status.WARN
+        return Finding("recognition", Status.FAIL if right == 0 else status, detail)
+
+    def all(self) -> Iterator[Callable[[], Finding]]:
+        yield from (
+            self.configuration,
+            self.content,
+            self.fonts,
+            self.speech,
+            self.cache,
+            self.sound_output,
+            self.microphone,
+            self.recognition,
+        )
+
+
+def run_checks(settings: Settings) -> Iterator[Finding]:
+    """Every check in order; a check that breaks unexpectedly is reported, not raised."""
+    checks = _Checks(settings)
+    for check in checks.all():
+        try:
+            yield check()
+        except Exception as error:  # a staff tool reports every failure as a finding
+            name = check.__name__.replace("_", " ")
+            yield Finding(name, Status.FAIL, f"unexpected {type(error).__name__}: {error}")
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    failed = False
+    for finding in run_checks(settings):
+        failed |= finding.status is Status.FAIL
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "check": finding.check,
+                        "status": str(finding.status),
+                        "detail": finding.detail,
+                    }
+                ),
+                flush=True,
+            )
+        else:
+            print(f"{finding.status:<4}  {finding.check:<13} {finding.detail}", flush=True)
+    return 1 if failed else 0
+
+
+def register(subparsers: Any) -> None:
+    """Add `kiosk doctor` to the command line."""
+    parser = subparsers.add_parser(
+        "doctor", help="check this kiosk part by part: content, speech, sound, microphone, voice"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per check")
+    parser.set_defaults(handler=_doctor)

@@ -1,0 +1,94 @@
+"""`kiosk doctor` on the real parts: what it reports with sound, without sound, with broken content."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
+from tests.test_library import GOOD_TOPIC, make_tree
+
+KIOSK = str(Path(sys.executable).with_name("kiosk"))
+
+
+def run_doctor(env: dict[str, str]) -> tuple[int, dict[str, dict[str, str]], str]:
+    """Run `kiosk doctor --json` in its own process; return exit status, findings by check, stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    result = subprocess.run(
+        [KIOSK, "doctor", "--json"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    findings = {line["check"]: line for line in map(json.loads, result.stdout.splitlines())}
+    return result.returncode, findings, result.stderr
+
+
+@pytest.mark.real_audio
+def test_all_parts_present(pulse: PulseAudioServer, tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    def keep_microphone_fed() -> None:
+        # The pipe source only delivers what is written into it: quiet room noise, in chunks.
+        try:
+            while not stop.is_set():
+                pulse.feed_microphone(bytes(MIC_RATE // 10 * 2))
+        except OSError:
+            pass  # the daemon went away first: nothing left to feed
+
+    feeder = threading.Thread(target=keep_microphone_fed, daemon=True)
+    feeder.start()
+    try:
+        status, findings, stderr = run_doctor(
+            {**pulse.env, "KIOSK_CACHE_DIR": str(tmp_path / "cache"), "KIOSK_STAFF_PIN": "2468"}
+        )
+    finally:
+        stop.set()
+        feeder.join(timeout=5)
+    assert status == 0, stderr
+    statuses = {name: finding["status"] for name, finding in findings.items()}
+    assert statuses == {
+        "configuration": "OK",
+        "content": "OK",
+        "fonts": "OK",
+        "speech": "OK",
+        "speech cache": "WARN",  # a fresh cache: nothing prerendered yet
+        "sound output": "OK",
+        "microphone": "OK",
+        "recognition": "OK",
+    }, findings
+    assert "3 of 3" in findings["recognition"]["detail"]
+
+
+def test_without_sound_the_kiosk_still_passes(tmp_path: Path) -> None:
+    nowhere = {"PULSE_SERVER": f"unix:{tmp_path / 'no-such-socket'}", "AUDIODEV": "null"}
+    status, findings, stderr = run_doctor({**nowhere, "KIOSK_CACHE_DIR": str(tmp_path / "c")})
+    assert status == 0, stderr
+    assert findings["sound output"]["status"] == "WARN"
+    assert findings["microphone"]["status"] == "WARN"
+    assert findings["configuration"]["status"] == "WARN"  # no staff PIN set
+    assert findings["recognition"]["status"] == "OK"  # the loopback needs no devices
+    assert "Traceback" not in stderr
+
+
+def test_broken_content_fails_clearly(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {"alpha.md": GOOD_TOPIC.replace('id = "alpha"\n', "")})
+    status, findings, stderr = run_doctor(
+        {
+            "KIOSK_CONTENT_DIR": str(root.parent),
+            "KIOSK_CACHE_DIR": str(tmp_path / "c"),
+            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+        }
+    )
+    assert status == 1
+    assert findings["content"]["status"] == "FAIL"
+    assert "alpha.md:1: missing-id" in findings["content"]["detail"]
+    assert findings["speech"]["detail"] == "skipped: no valid content"
+    assert "Traceback" not in stderr
