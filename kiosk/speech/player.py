@@ -30,12 +30,13 @@ log = logging.getLogger(__name__)
 #: The rate espeak-ng renders at; other rates are resampled to it.
 PLAYER_RATE = 22_050
 #: Requested output latency. Lower is snappier but underruns sooner on a busy machine.
-OUTPUT_LATENCY_S = 0.025
+OUTPUT_LATENCY_S = 0.012
 #: Callbacks must run steadily this long after opening before audio is trusted to be heard
-#: (the ALSA pulse plugin drops what is written while it connects).
-WARM_UP_S = 0.3
-#: No callback for this long means the device has gone.
-STALL_S = 1.5
+#: (the ALSA pulse plugin drops what is written while it connects, and may stall a second or so).
+WARM_UP_S = 0.5
+#: No callback for this long means the device has gone (a busy machine can stall the ALSA
+#: pulse plugin for over a second and then carry on; a closed stream is noticed at once).
+STALL_S = 3.0
 #: How often a lost device is retried.
 RETRY_S = 2.0
 #: Length of the fade applied when a clip is cut, to avoid a click.
@@ -166,6 +167,7 @@ class Player:
         self._closed = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._lost_reason = ""
+        self.underflows = 0  # callbacks that reported an output underflow (audible glitches)
 
     # ----- public -------------------------------------------------------------------------
 
@@ -236,6 +238,8 @@ class Player:
     # ----- the audio callback (PortAudio's thread: no blocking, no logging) ---------------
 
     def _callback(self, out: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underflows += 1
         try:
             self._fill(out[:, 0], frames)
         except Exception:  # never let an error stop the stream
