@@ -137,7 +137,7 @@ class SinkProbe:
             time.sleep(0.002)
         return None
 
-    def wait_silence(self, quiet_s: float = 0.3) -> None:
+    def wait_silence(self, quiet_s: float = 0.2) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with self._lock:

@@ -1,7 +1,7 @@
 """Spoken output: pyttsx3 synthesis, an audio cache, a stoppable player and the Speaker facade.
 
 The UI builds one speaker with `create_speaker(settings, library, sink)` and, once the first screen
-is up, calls `speaker.prerender_library(library)` to fill the cache in the background.
+is up, calls `speaker.prerender()` to fill the cache with the library's speech in the background.
 """
 
 from __future__ import annotations
@@ -33,4 +33,4 @@ def create_speaker(
 
     `device` names a PortAudio output device; by default ALSA's "pulse" device if there is one.
     """
-    return KioskSpeaker(settings, build_renderer(settings, library), Player(device), sink)
+    return KioskSpeaker(settings, build_renderer(settings, library), Player(device), sink, library)

@@ -62,9 +62,15 @@ class KioskSpeaker:
     """The real `kiosk.engines.Speaker`. Build it with `kiosk.speech.create_speaker`."""
 
     def __init__(
-        self, settings: Settings, renderer: TextRenderer, output: AudioOutput, sink: EventSink
+        self,
+        settings: Settings,
+        renderer: TextRenderer,
+        output: AudioOutput,
+        sink: EventSink,
+        library: Library | None = None,
     ) -> None:
         self._settings = settings
+        self._library = library
         self._renderer = renderer
         self._output = output
         self._sink = sink
@@ -196,8 +202,13 @@ class KioskSpeaker:
 
     # ----- more than the Protocol -----------------------------------------------------------
 
-    def prerender(self, texts: Iterable[str]) -> None:
-        """Render `texts` into the cache in the background, after anything urgent."""
+    def prerender(self, texts: Iterable[str] | None = None) -> None:
+        """Render `texts` (by default all of the library's) into the cache in the background,
+        after anything urgent. Returns at once."""
+        if texts is None:
+            if self._library is None:
+                return
+            texts = library_texts(self._library, self._settings)
         with self._lock:
             rate = self._rate
             for text in texts:

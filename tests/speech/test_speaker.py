@@ -9,6 +9,8 @@ import pytest
 
 from kiosk.config import Settings
 from kiosk.events import EventType
+from kiosk.library import Library
+from kiosk.speech.render import library_texts
 from kiosk.speech.speaker import KioskSpeaker
 from tests.speech.fakes import WORD_SAMPLES, EventLog, FakeOutput, FakeRenderer
 
@@ -318,3 +320,16 @@ def test_close_releases_engines() -> None:
     assert ("close", None) in made.output.calls
     assert made.renderer.closed
     made.speaker.close()  # twice is harmless
+
+
+def test_prerender_without_arguments_covers_the_library(library: Library) -> None:
+    output, renderer, log = FakeOutput(), FakeRenderer(), EventLog()
+    speaker = KioskSpeaker(Settings(), renderer, output, log, library)
+    try:
+        speaker.prerender()
+        assert speaker.wait_prerendered(20)
+        rendered = {text for text, _ in renderer.calls}
+        assert set(library_texts(library)) == rendered
+        assert {rate for _, rate in renderer.calls} == {Settings().rate_wpm}
+    finally:
+        speaker.close()
