@@ -39,6 +39,10 @@ class SynthesisError(Exception):
     code = "synthesis"
 
 
+class _WorkerGone(SynthesisError):
+    """The worker process ended (killed, crashed); a fresh one may well succeed."""
+
+
 @dataclass(frozen=True, slots=True)
 class WordMark:
     """A word of the text (characters start..end) that starts at `sample` in the audio."""
@@ -154,7 +158,7 @@ class Pyttsx3Synthesizer:
         line = process.stdout.readline()
         if not line:
             self.close()
-            raise SynthesisError("the synthesiser stopped unexpectedly")
+            raise _WorkerGone("the synthesiser stopped unexpectedly")
         try:
             reply: dict[str, Any] = json.loads(line)
         except json.JSONDecodeError:
@@ -165,7 +169,11 @@ class Pyttsx3Synthesizer:
     def synthesize(self, text: str, rate_wpm: int, voice: str) -> Rendering:
         if not text.strip():
             return Rendering(np.zeros(0, dtype=np.int16), 22_050, ())
-        rendering = self._synthesize_once(text, rate_wpm, voice)
+        try:
+            rendering = self._synthesize_once(text, rate_wpm, voice)
+        except _WorkerGone:
+            log.warning("speech synthesiser process ended; starting a new one")
+            rendering = self._synthesize_once(text, rate_wpm, voice)
         if not _complete(rendering):
             # Seen here once: pyttsx3 wrote only the start of a sentence. Its word events still
             # cover the whole text, so a cut shows up as words timed past the end of the audio.
@@ -186,7 +194,7 @@ class Pyttsx3Synthesizer:
                 process.stdin.flush()
             except (BrokenPipeError, OSError):
                 self.close()
-                raise SynthesisError("the synthesiser stopped unexpectedly") from None
+                raise _WorkerGone("the synthesiser stopped unexpectedly") from None
             reply = self._reply(process, self.timeout_s + len(text) / 50)
             if not reply.get("ok"):
                 raise SynthesisError(str(reply.get("error", "synthesis failed")))

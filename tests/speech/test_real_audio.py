@@ -114,6 +114,11 @@ def test_synthesiser_renders_timed_words_and_leaves_no_files(tmp_path: Path) -> 
         with pytest.raises(SynthesisError, match="unknown voice"):
             synth.synthesize(text, 150, "no-such-voice")
         assert synth.synthesize("Still working.", 150, "").duration_s > 0.3
+        worker = synth._process
+        assert worker is not None
+        worker.kill()  # a crashed worker is replaced without the caller noticing
+        worker.wait()
+        assert synth.synthesize("Back again.", 150, "").duration_s > 0.3
     finally:
         synth.close()
     assert list(tmp_path.iterdir()) == []
