@@ -19,6 +19,7 @@ from typing import Protocol
 from kiosk.events import EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.listening.audio import RATE
+from kiosk.listening.denoise import Denoiser
 from kiosk.listening.recognizer import Recognizer
 from kiosk.understanding import normalize
 
@@ -116,6 +117,8 @@ class MicrophoneListener:
         self._deaf = False
         self._closed = threading.Event()
         self._endpointer = Endpointer(window=0.3, ratio=0.9)
+        # Kept across utterances: the room's noise changes slowly.
+        self._denoiser = Denoiser()
         self._buffer = b""
         self._in_utterance = False
         self._utterance_started = 0.0
@@ -234,7 +237,7 @@ class MicrophoneListener:
             if self._in_utterance or self._buffer:
                 self._reset_utterance()
             return
-        self._buffer += frame
+        self._buffer += self._denoiser.process(frame)
         size = self._endpointer.frame_bytes
         while len(self._buffer) >= size:
             chunk, self._buffer = self._buffer[:size], self._buffer[size:]

@@ -90,7 +90,7 @@ def collect_phrases(
 
 #: How much each kind of phrase counts in the language model (measured, see docs/voice.md).
 LM_WEIGHTS = {
-    "commands": 4.0, "names": 2.0, "carriers": 0.3, "wrappers": 0.3, "sentences": 1.0,
+    "commands": 8.0, "names": 4.0, "carriers": 1.0, "wrappers": 1.0, "sentences": 0.3,
     "background": 1.0,
 }
 

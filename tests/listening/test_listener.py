@@ -1,0 +1,263 @@
+"""The live Listener: microphone loss and return, push-to-talk, timeouts, deafness, and speech
+fed through a PulseAudio virtual microphone into the running loop, acted on by the controller."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.config import Settings
+from kiosk.controller import Controller
+from kiosk.engines import Listener, NullListener
+from kiosk.events import Event, EventType
+from kiosk.intents import IntentName
+from kiosk.library import Library
+from kiosk.listening import create_listener
+from kiosk.listening import listener as listener_module
+from kiosk.listening.listener import FRAME_SAMPLES, MicrophoneError, MicrophoneListener
+from kiosk.listening.recognizer import Recognizer
+from tests.fakes import FakeSpeaker
+from tests.support.pulseaudio import PulseAudioServer
+from tests.support.speech_fixtures import have_espeak, synthesize
+
+needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed")
+
+
+class Events:
+    """Collects events from any thread; `wait_for` blocks until one of a kind arrives."""
+
+    def __init__(self) -> None:
+        self.items: queue.Queue[Event] = queue.Queue()
+        self.seen: list[Event] = []
+
+    def __call__(self, item: Event) -> None:
+        self.items.put(item)
+
+    def wait_for(self, kind: EventType, timeout: float = 20.0) -> Event:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self.items.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.seen.append(item)
+            if item.type is kind:
+                return item
+        raise AssertionError(f"no {kind} within {timeout} s; saw {[e.type for e in self.seen]}")
+
+    def kinds(self) -> list[EventType]:
+        while not self.items.empty():
+            self.seen.append(self.items.get())
+        return [e.type for e in self.seen]
+
+
+class FakeMicrophone:
+    """A SourceFactory that fails while `present` is False and plays queued PCM in real time."""
+
+    def __init__(self) -> None:
+        self.present = True
+        self.opened = 0
+        self.pcm: queue.Queue[bytes] = queue.Queue()
+        self._stop = threading.Event()
+
+    def __call__(self, callback: Callable[[bytes], None]) -> FakeMicrophone:
+        if not self.present:
+            raise MicrophoneError("unplugged")
+        self.opened += 1
+        self._stop.clear()
+        threading.Thread(target=self._play, args=(callback,), daemon=True).start()
+        return self
+
+    def _play(self, callback: Callable[[bytes], None]) -> None:
+        pending = b""
+        frame = FRAME_SAMPLES * 2
+        while not self._stop.is_set() and self.present:
+            if len(pending) < frame:
+                try:
+                    pending += self.pcm.get_nowait()
+                except queue.Empty:
+                    pending += bytes(frame)  # a real microphone hears silence, not nothing
+            callback(pending[:frame])
+            pending = pending[frame:]
+            time.sleep(0.005)  # faster than real time; the listener must keep up regardless
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture(scope="module")
+def recognizer(library: Library) -> Recognizer:
+    return Recognizer(library)
+
+
+@pytest.fixture()
+def fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listener_module, "RETRY_S", 0.1)
+    monkeypatch.setattr(listener_module, "STALL_S", 0.5)
+
+
+def _speech(text: str) -> bytes:
+    pad = np.zeros(8000, dtype=np.int16)
+    return np.concatenate([pad, synthesize(text, "en-us+klatt", 150), pad, pad]).tobytes()
+
+
+def test_missing_microphone_is_reported_once_and_picked_up_again(
+    recognizer: Recognizer, fast_retry: None
+) -> None:
+    events = Events()
+    mic = FakeMicrophone()
+    mic.present = False
+    listener = MicrophoneListener(recognizer, events, mic)
+    try:
+        events.wait_for(EventType.MICROPHONE_UNAVAILABLE)
+        time.sleep(0.6)  # several quiet retries
+        listener.start_listening()  # must not raise while the microphone is missing
+        mic.present = True
+        events.wait_for(EventType.MICROPHONE_AVAILABLE)
+        # Unplugged mid-session: the stream stops delivering and cannot be reopened.
+        mic.present = False
+        events.wait_for(EventType.MICROPHONE_UNAVAILABLE)
+        mic.present = True
+        events.wait_for(EventType.MICROPHONE_AVAILABLE)
+    finally:
+        listener.close()
+    kinds = [k for k in events.kinds() if k.name.startswith("MICROPHONE")]
+    assert kinds == [
+        EventType.MICROPHONE_UNAVAILABLE, EventType.MICROPHONE_AVAILABLE,
+        EventType.MICROPHONE_UNAVAILABLE, EventType.MICROPHONE_AVAILABLE,
+    ]
+
+
+@needs_espeak
+def test_push_to_talk_hears_one_utterance(recognizer: Recognizer) -> None:
+    events = Events()
+    mic = FakeMicrophone()
+    listener = MicrophoneListener(recognizer, events, mic)
+    try:
+        mic.pcm.put(_speech("please speak louder"))  # before listening: must be ignored
+        time.sleep(1.5)
+        listener.start_listening()
+        events.wait_for(EventType.LISTENING_STARTED)
+        mic.pcm.put(_speech("tell me about second opinions"))
+        heard = events.wait_for(EventType.HEARD)
+    finally:
+        listener.close()
+    intent = heard["intent"]
+    assert (intent.name, intent.topic) == (IntentName.TOPIC, "second-opinions")
+    kinds = events.kinds()
+    assert kinds.index(EventType.LISTENING_STOPPED) < kinds.index(EventType.HEARD)
+    assert kinds.count(EventType.HEARD) == 1
+
+
+def test_listening_times_out_with_a_prompt(recognizer: Recognizer) -> None:
+    events = Events()
+    listener = MicrophoneListener(recognizer, events, FakeMicrophone(), listen_timeout_s=0.5)
+    try:
+        listener.start_listening()
+        not_understood = events.wait_for(EventType.NOT_UNDERSTOOD)
+    finally:
+        listener.close()
+    assert not_understood["reason"] == "timeout"
+    assert EventType.LISTENING_STOPPED in events.kinds()
+
+
+@needs_espeak
+def test_deaf_while_speaking_except_for_stop(recognizer: Recognizer) -> None:
+    events = Events()
+    mic = FakeMicrophone()
+    listener = MicrophoneListener(recognizer, events, mic)
+    try:
+        listener.set_deaf(True)
+        mic.pcm.put(_speech("next section please"))
+        mic.pcm.put(_speech("stop"))
+        heard = events.wait_for(EventType.HEARD)
+    finally:
+        listener.close()
+    assert heard["intent"].name is IntentName.STOP
+    assert events.kinds().count(EventType.HEARD) == 1
+
+
+def test_microphone_none_gives_a_null_listener(library: Library) -> None:
+    listener = create_listener(Settings(microphone="none"), library, Events())
+    assert isinstance(listener, NullListener)
+    assert isinstance(listener, Listener)
+
+
+class MicrophoneFeeder:
+    """Keeps the PulseAudio pipe-source microphone fed in real time, as a real one would be:
+    silence, with speech mixed in when asked."""
+
+    def __init__(self, fifo: Path) -> None:
+        self.fifo = fifo
+        self.speech: queue.Queue[bytes] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        chunk = FRAME_SAMPLES * 2
+        with open(self.fifo, "wb", buffering=0) as pipe:
+            pending = b""
+            next_time = time.monotonic()
+            while not self._stop.is_set():
+                if not pending:
+                    try:
+                        pending = self.speech.get_nowait()
+                    except queue.Empty:
+                        pending = bytes(chunk)
+                pipe.write(pending[:chunk])
+                pending = pending[chunk:]
+                next_time += FRAME_SAMPLES / 16_000
+                time.sleep(max(0.0, next_time - time.monotonic()))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture()
+def microphone(pulse: PulseAudioServer) -> Iterator[MicrophoneFeeder]:
+    feeder = MicrophoneFeeder(pulse.fifo)
+    try:
+        yield feeder
+    finally:
+        feeder.close()
+
+
+@pytest.mark.real_audio
+@needs_espeak
+def test_speech_through_the_virtual_microphone_drives_the_controller(
+    library: Library, pulse: PulseAudioServer, microphone: MicrophoneFeeder
+) -> None:
+    """espeak-ng -> PulseAudio pipe source -> sounddevice -> endpointer -> decoder -> controller."""
+    settings = Settings()
+    controller = Controller(settings, library)
+    engine_events = Events()
+    listener = create_listener(settings, library, engine_events)
+    controller.attach(FakeSpeaker(controller.on_engine_event), listener)
+    try:
+        volume = controller.state.volume_db
+        controller.talk()  # push-to-talk, as the Talk button and keypad 0 do
+        microphone.speech.put(_speech("please speak louder"))
+        heard = engine_events.wait_for(EventType.HEARD, timeout=30)
+        # The UI marshals engine events onto its thread; the test does it here, in order.
+        for item in engine_events.seen:
+            controller.on_engine_event(item)
+        assert heard["intent"].name is IntentName.LOUDER
+        assert controller.state.volume_db > volume
+
+        engine_events.seen.clear()
+        controller.talk()
+        microphone.speech.put(_speech("tell me about second opinions"))
+        engine_events.wait_for(EventType.HEARD, timeout=30)
+        for item in engine_events.seen:
+            controller.on_engine_event(item)
+        assert controller.state.topic == "second-opinions"
+    finally:
+        listener.close()

@@ -1,0 +1,162 @@
+"""Real espeak-ng speech decoded by the real pocketsphinx recogniser: accuracy floors, rejection,
+robustness to bad audio, and `kiosk recognize`.
+
+The floors are regression guards set a little under what was measured (docs/voice.md gives the
+figures); they are well below the issue's targets, which this recogniser does not yet reach on
+synthetic voices.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.cli import main
+from kiosk.intents import IntentName
+from kiosk.library import Library
+from kiosk.listening.audio import write_wav
+from kiosk.listening.recognizer import Recognizer
+from tests.support.speech_fixtures import (
+    PHRASINGS,
+    TEST_VOICES,
+    chatter_items,
+    clips,
+    have_espeak,
+    is_correct,
+    synthesize,
+)
+
+pytestmark = [
+    pytest.mark.real_audio,
+    pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed (make test installs it)"),
+]
+
+#: Per-intent floors (share of clips right, clean and noisy together).
+FLOORS: dict[str, float] = {
+    "next": 0.5, "previous": 0.3, "repeat": 0.4, "pause": 0.25, "resume": 0.3, "stop": 0.5,
+    "home": 0.15, "help": 0.3, "slower": 0.4, "faster": 0.25, "louder": 0.3, "quieter": 0.1,
+    "topic": 0.4, "section": 0.5, "ask": 0.4,
+}
+
+
+@pytest.fixture(scope="module")
+def recognizer(library: Library) -> Recognizer:
+    return Recognizer(library)
+
+
+@pytest.fixture(scope="module")
+def results(recognizer: Recognizer) -> list[tuple[str, bool, bool]]:
+    """(intent, noisy, right) for every fixture clip: each phrasing by one of the 4 voices in
+    rotation, at 2 rates, clean and at 10 dB SNR."""
+    rows = []
+    for clip in clips([*PHRASINGS, *chatter_items()], TEST_VOICES, voices_per_item=1):
+        intent = recognizer.recognize(clip.samples)
+        rows.append((clip.intent, clip.noisy, is_correct(clip, intent.name, intent.topic,
+                                                          intent.section)))
+    return rows
+
+
+def test_fixtures_cover_every_intent_voice_rate_and_noise() -> None:
+    assert {intent for _, intent, _, _ in PHRASINGS} == {str(i) for i in IntentName} - {"none"}
+    assert len(TEST_VOICES) >= 4
+    assert chatter_items()
+
+
+@pytest.mark.parametrize("intent", sorted(FLOORS))
+def test_per_intent_accuracy_floor(results: list[tuple[str, bool, bool]], intent: str) -> None:
+    right = [ok for name, _, ok in results if name == intent]
+    assert len(right) >= 12
+    assert sum(right) / len(right) >= FLOORS[intent]
+
+
+def test_overall_accuracy_and_rejection(results: list[tuple[str, bool, bool]]) -> None:
+    share: dict[tuple[bool, bool], list[bool]] = collections.defaultdict(list)
+    for name, noisy, ok in results:
+        share[(name == "none", noisy)].append(ok)
+    clean = np.mean(share[(False, False)])
+    noisy = np.mean(share[(False, True)])
+    rejection = np.mean(share[(True, False)] + share[(True, True)])
+    assert clean >= 0.55
+    assert noisy >= 0.3
+    assert clean > noisy  # noise must hurt: a check that the noise is really mixed in
+    assert rejection >= 0.75
+
+
+def test_clear_commands_are_understood_in_both_rates(recognizer: Recognizer) -> None:
+    for rate in (130, 170):
+        intent = recognizer.recognize(synthesize("please speak louder", "en-us+klatt", rate))
+        assert intent.name is IntentName.LOUDER
+        assert intent.heard is not None and "louder" in intent.heard
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["random", "silent", "clipped", "short", "dc"]),
+    length=st.integers(min_value=0, max_value=24_000),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_bad_audio_always_gets_a_clean_answer(
+    recognizer: Recognizer, kind: str, length: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        samples = rng.integers(-32768, 32767, size=length, dtype=np.int16)
+    elif kind == "silent":
+        samples = np.zeros(length, dtype=np.int16)
+    elif kind == "clipped":
+        tone = np.sin(np.arange(length) * 0.05) * 1e6
+        samples = np.clip(tone, -32768, 32767).astype(np.int16)
+    elif kind == "short":
+        samples = rng.integers(-3000, 3000, size=length % 50, dtype=np.int16)
+    else:
+        samples = np.full(length, 20_000, dtype=np.int16)
+    intent = recognizer.recognize(samples)
+    assert intent.name in set(IntentName)
+    assert 0.0 <= intent.confidence <= 1.0
+    if kind in ("silent", "short", "dc"):
+        assert intent.name is IntentName.NONE
+
+
+def test_kiosk_recognize_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "louder.wav"
+    good.write_bytes(write_wav(synthesize("please speak louder", "en-us+klatt", 150)))
+    stereo = tmp_path / "stereo44k.wav"
+    import wave
+
+    mono = synthesize("tell me about second opinions", "en-us+klatt", 150).astype(np.float64)
+    up = np.interp(np.arange(int(mono.size * 44_100 / 16_000)) * 16_000 / 44_100,
+                   np.arange(mono.size), mono).astype(np.int16)
+    with wave.open(str(stereo), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(44_100)
+        wav.writeframes(np.repeat(up, 2).tobytes())
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00not a wave")
+    missing = tmp_path / "missing.wav"
+    code = main(["recognize", "--json", str(good), str(broken), str(missing), str(stereo)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert [line["file"] for line in lines] == [str(good), str(broken), str(missing), str(stereo)]
+    assert lines[0]["intent"] == "louder" and lines[0]["decode_ms"] > 0
+    assert list(lines[0])[:8] == [
+        "file", "heard", "intent", "topic", "section", "answer", "confidence", "decode_ms",
+    ]
+    assert lines[1]["intent"] == "error" and "WAV" in lines[1]["error"]
+    assert lines[2]["intent"] == "error" and lines[2]["error"]
+    assert (lines[3]["intent"], lines[3]["topic"]) == ("topic", "second-opinions")
+
+
+def test_kiosk_understand_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["understand", "--json", "what are microcalcifications?"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert set(line) == {"heard", "intent", "topic", "section", "answer", "confidence"}
+    assert (line["intent"], line["section"]) == ("ask", "two-types")
+    assert main(["understand", "--json", "where did I park"]) == 0
+    assert json.loads(capsys.readouterr().out)["intent"] == "none"
