@@ -104,6 +104,12 @@ class Renderer:
             self.cache.put(self.key(text, rate_wpm), rendering)
         return rendering
 
+    def warm_up(self) -> None:
+        """Get the synthesiser ready before the first sentence is needed."""
+        warm_up = getattr(self.synthesizer, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+
     def close(self) -> None:
         self.synthesizer.close()
 

@@ -405,6 +405,12 @@ class KioskSpeaker:
     def _render_loop(self) -> None:
         errors_logged = 0
         failed_generation = -1
+        warm_up = getattr(self._renderer, "warm_up", None)
+        if callable(warm_up):
+            try:
+                warm_up()
+            except Exception:  # the first real render will report what is wrong
+                log.exception("speech: synthesiser warm-up failed")
         while True:
             _, _, job = self._jobs.get()
             if job is None:

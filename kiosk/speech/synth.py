@@ -132,6 +132,13 @@ class Pyttsx3Synthesizer:
             version = "missing"
         self.ident = f"pyttsx3-{version}-espeak"
 
+    def warm_up(self) -> None:
+        """Start the worker now, so the first sentence does not wait for it."""
+        try:
+            self._start()
+        except SynthesisError as error:
+            log.warning("speech synthesiser did not start: %s", error)
+
     def _start(self) -> subprocess.Popen[str]:
         if self._process is not None and self._process.poll() is None:
             return self._process
