@@ -150,3 +150,18 @@ def test_library_texts_cover_content_and_interface(library: Library) -> None:
     topic = library.topics[0]
     assert library.text("screen.end_of_topic", topic=topic.title) in texts
     assert library.text("button.talk") in texts
+
+
+def test_a_damaged_entry_is_rendered_again(tmp_path: Path) -> None:
+    synth = FakeSynthesizer()
+    cache = AudioCache(tmp_path, 10_000_000)
+    text = "Calcium deposits are common."
+    renderer = Renderer(synth, cache, {}, "", {text}.__contains__)
+    first = renderer.render(text, 150)
+    path = cache.path(renderer.key(text, 150))
+    path.write_bytes(path.read_bytes()[:-100])  # cut short, as a crash mid-write could
+    again = renderer.render(text, 150)
+    assert len(synth.requests) == 2
+    assert np.array_equal(again.pcm, first.pcm)
+    hit = cache.get(renderer.key(text, 150))
+    assert hit is not None and np.array_equal(hit.pcm, first.pcm)
