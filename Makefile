@@ -9,9 +9,10 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # espeak-ng: speech; pulseaudio(-utils): the audio server and parec/pactl; xvfb/xauth: a virtual
 # display; portaudio19-dev: PyAudio for the microphone; Mesa and SDL's runtime needs: Kivy's window.
+# xdotool: real key presses into the window in the UI tests.
 APT_PACKAGES := espeak-ng pulseaudio pulseaudio-utils alsa-utils libasound2-plugins \
 	libportaudio2 portaudio19-dev xvfb xauth libgl1 libegl1 libgl1-mesa-dri libgles2 \
-	libmtdev1 libxrender1 libxi6 libxxf86vm1 fontconfig gcc python3-dev python3-venv sox
+	libmtdev1 libxrender1 libxi6 libxxf86vm1 fontconfig gcc python3-dev python3-venv sox xdotool
 
 .PHONY: run test system venv lint typecheck benchmarks screenshots clean
 
@@ -48,6 +49,10 @@ run: venv
 	else \
 		exec $(BIN)/kiosk; \
 	fi
+
+# Regenerates docs/screenshots/ from a real kiosk window on a private Xvfb display.
+screenshots: venv
+	$(BIN)/python -m tests.ui.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
@@ -40,14 +41,43 @@ class ReaderScreen(KioskScreen):
                                  bullet=sentence.is_list_item)
                 )
             self.ids.scroll.scroll_y = 1
-        current = None
+        changed = False
         for widget in self.sentence_widgets():
-            widget.current = widget.index == state.sentence
-            if widget.current:
-                current = widget
-        if current is not None and state.focus is None:
-            # Wait for the new highlight's layout before scrolling to it.
-            self.ids.scroll.scroll_to(current, padding=40, animate=False)
+            current = widget.index == state.sentence
+            changed = changed or (current and not widget.current)
+            widget.current = current
+        if changed:
+            self._keep_in_view()
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        # Sentences reflow when the text size changes: keep the highlight in view then too.
+        self._keep_in_view = Clock.create_trigger(self._scroll_to_current, 0.05)
+        self.ids.sentences.bind(height=lambda *_args: self._keep_in_view())
+
+    def _scroll_to_current(self, *_args: Any) -> None:
+        """Show the highlighted sentence whole, or from its first line if it is taller than
+        the text area (large text on a small screen)."""
+        scroll = self.ids.scroll
+        current = next((w for w in self.sentence_widgets() if w.current), None)
+        if current is None:
+            return
+        view_h = scroll.height
+        room = max(1.0, self.ids.sentences.height - view_h)
+        if self.ids.sentences.height <= view_h:
+            return
+        _x, top = current.to_window(current.x, current.top)
+        _vx, view_bottom = scroll.to_window(scroll.x, scroll.y)
+        view_top = view_bottom + view_h
+        _x, bottom = current.to_window(current.x, current.y)
+        margin = min(40.0, max(0.0, (view_h - current.height) / 2))
+        if current.height + 2 * margin > view_h or top > view_top - margin:
+            shift = top - (view_top - margin)  # bring the first line to the top
+        elif bottom < view_bottom + margin:
+            shift = bottom - (view_bottom + margin)
+        else:
+            return
+        scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y + shift / room))
+        scroll.update_from_scroll()
 
     def sentence_widgets(self) -> list[SentenceText]:
         return [w for w in reversed(self.ids.sentences.children) if isinstance(w, SentenceText)]

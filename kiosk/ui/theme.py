@@ -114,6 +114,7 @@ class Theme(EventDispatcher):  # type: ignore[misc]
 
     body_px = NumericProperty(BASE_BODY_PX)
     title_px = NumericProperty(BASE_BODY_PX * 1.3)
+    control_px = NumericProperty(BASE_BODY_PX)
     target_px = NumericProperty(76.0)
     pad_px = NumericProperty(16.0)
     gap_px = NumericProperty(16.0)
@@ -143,11 +144,15 @@ class Theme(EventDispatcher):  # type: ignore[misc]
     def update(self, width: float, height: float, scale: float, high_contrast: bool) -> None:
         """Recompute sizes and colours; bound widgets re-lay themselves out."""
         body = body_px(width, height, scale)
+        unscaled = body_px(width, height, 1.0)
         self.scale = scale
         self.body_px = body
-        self.title_px = round(body * 1.3)
-        self.pad_px = round(body * 0.5)
-        self.gap_px = round(max(12.0, body * 0.4))
+        # Headings and control labels grow more slowly than body text, so that at twice the
+        # size the text being read still gets most of the screen.
+        self.title_px = round(body + 0.3 * unscaled)
+        self.control_px = round(unscaled * (1 + (scale - 1) / 2))
+        self.pad_px = round(unscaled * 0.5)
+        self.gap_px = round(max(12.0, unscaled * 0.4))
         palette = HIGH_CONTRAST if high_contrast else STANDARD
         if palette is not self.palette or self.background != _rgba(palette.background):
             self.palette = palette

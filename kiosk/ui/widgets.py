@@ -31,18 +31,24 @@ class BodyText(Label):  # type: ignore[misc]
     role = StringProperty("body")  # body, muted, title, banner, prompt, overlay
     speak_text = StringProperty("")  # what touch-to-hear says ("" = the shown text)
 
-    def on_touch_up(self, touch: Any) -> bool:
+    def on_touch_down(self, touch: Any) -> bool:
         ctrl = controller()
         if (
-            ctrl is not None
+            ctrl is not None and ctrl.state.speech_mode and self.text
             and self.collide_point(*touch.pos)
-            and self.text
-            and touch.grab_current is None
-            and ctrl.state.speech_mode
         ):
-            ctrl.read_aloud(self.speak_text or self.text)
+            touch.grab(self)  # only a touch that starts on the text may speak it
             return True
-        return bool(super().on_touch_up(touch))
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is not self:
+            return bool(super().on_touch_up(touch))
+        touch.ungrab(self)
+        ctrl = controller()
+        if ctrl is not None and self.collide_point(*touch.pos):
+            ctrl.read_aloud(self.speak_text or self.text)
+        return True
 
 
 class SentenceText(BodyText):
@@ -98,12 +104,12 @@ class ButtonGrid(GridLayout):  # type: ignore[misc]
         app = App.get_running_app()
         theme = getattr(app, "theme", None)
         if theme is not None:
-            theme.bind(body_px=self._reflow)
+            theme.bind(control_px=self._reflow)
 
     def _reflow(self, *_args: Any) -> None:
         app = App.get_running_app()
         theme = getattr(app, "theme", None)
-        em = theme.body_px if theme is not None else 32.0
+        em = theme.control_px if theme is not None else 32.0
         fits = int(max(1.0, self.width) // max(1.0, em * self.min_cell_em))
         self.cols = max(1, min(int(self.max_cols), fits))
 
@@ -191,9 +197,11 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def scroll_into_view(self, widget: Widget) -> None:
         """Scroll whichever ScrollView holds `widget` so that it is visible."""
         parent = widget.parent
-        while parent is not None and parent is not self:
+        # The window is its own parent: stop there.
+        while parent is not None and parent is not self and parent.parent is not parent:
             if isinstance(parent, ScrollView):
                 parent.scroll_to(widget, padding=10, animate=False)
+                parent.update_from_scroll()  # move the content now, not on the next frame
                 return
             parent = parent.parent
 

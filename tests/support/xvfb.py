@@ -74,3 +74,66 @@ class XvfbDisplay:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def window_ids(display: str, pid: int) -> list[str]:
+    """X window ids owned by process `pid` (needs xdotool)."""
+    result = subprocess.run(
+        ["xdotool", "search", "--pid", str(pid)],
+        capture_output=True, text=True, env={**os.environ, "DISPLAY": display}, check=False,
+    )
+    return result.stdout.split()
+
+
+def send_keys(display: str, window: str, *keys: str) -> None:
+    """Real key presses through the X server (xdotool), as a USB keypad would send them."""
+    env = {**os.environ, "DISPLAY": display}
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=False,
+                   capture_output=True, timeout=10)
+    subprocess.run(["xdotool", "key", "--delay", "30", *keys], env=env, check=True, timeout=30)
+
+
+def send_close_request(display: str, window: str) -> None:
+    """Ask the window to close the way a window manager does (WM_DELETE_WINDOW)."""
+    import ctypes
+    import ctypes.util
+
+    library = ctypes.util.find_library("X11")
+    if library is None:
+        raise RuntimeError("libX11 not found")
+    x11 = ctypes.cdll.LoadLibrary(library)
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [
+        ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p
+    ]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [
+            ("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+            ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+            ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
+            ("data", ctypes.c_long * 5),
+        ]
+
+    class XEvent(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    connection = x11.XOpenDisplay(display.encode())
+    if not connection:
+        raise RuntimeError(f"cannot open display {display}")
+    try:
+        message = XEvent()
+        message.xclient.type = 33  # ClientMessage
+        message.xclient.window = int(window)
+        message.xclient.message_type = x11.XInternAtom(connection, b"WM_PROTOCOLS", 0)
+        message.xclient.format = 32
+        message.xclient.data[0] = x11.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
+        x11.XSendEvent(connection, int(window), 0, 0, ctypes.byref(message))
+        x11.XFlush(connection)
+    finally:
+        x11.XCloseDisplay(connection)

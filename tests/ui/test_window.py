@@ -1,0 +1,132 @@
+"""A real Kivy window under Xvfb, driven by touches, real key presses and injected intents.
+
+Each window size runs in its own process (Kivy has one window per process); the flows and what
+they observed are in tests/ui/driver.py, and every observation is asserted here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import BUNDLED_CONTENT
+from tests.support.xvfb import XvfbDisplay
+from tests.ui.runner import Report, run_driver
+
+pytestmark = [pytest.mark.real_window, pytest.mark.slow]
+
+SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
+SCREENSHOT_SIZES = [(1920, 1080), (1080, 1920)]
+SCREENS = ("welcome", "topic", "reader", "help", "idle_warning", "reader_large_text",
+           "reader_high_contrast", "sound_unavailable", "microphone_unavailable", "staff_pin")
+
+_reports: dict[tuple[int, int], Report] = {}
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[XvfbDisplay]:
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.fail("Xvfb and xdotool are needed: run `make test`, which installs them")
+    with XvfbDisplay(1920, 1920) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("window")
+
+
+def report_for(size: tuple[int, int], display: XvfbDisplay, out_dir: Path) -> Report:
+    if size not in _reports:
+        _reports[size] = run_driver(display, size, out_dir / f"{size[0]}x{size[1]}")
+    return _reports[size]
+
+
+@pytest.fixture(params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def report(request: pytest.FixtureRequest, display: XvfbDisplay, out_dir: Path) -> Report:
+    return report_for(request.param, display, out_dir)
+
+
+def assert_flow(report: Report, flow: str, at_least: int) -> None:
+    checks = report.checks(flow)
+    assert len(checks) >= at_least, f"{flow}: only {len(checks)} observations recorded"
+    assert report.failures(flow) == []
+
+
+def test_window_opens_on_the_welcome_screen(report: Report) -> None:
+    assert_flow(report, "start", 2)
+
+
+def test_font_size_targets_and_nothing_clipped_on_welcome(report: Report) -> None:
+    assert_flow(report, "looks", 7)
+
+
+def test_keypad_only_from_welcome_to_end_of_section(report: Report) -> None:
+    assert_flow(report, "keypad", 24)
+
+
+def test_touch_controls(report: Report) -> None:
+    assert_flow(report, "touch", 10)
+
+
+def test_touch_to_hear(report: Report) -> None:
+    assert_flow(report, "touch_to_hear", 7)
+
+
+def test_voice_intents(report: Report) -> None:
+    assert_flow(report, "voice", 5)
+
+
+def test_idle_warning_then_reset(report: Report) -> None:
+    assert_flow(report, "idle", 12)
+
+
+def test_largest_text_size_does_not_clip(report: Report) -> None:
+    assert_flow(report, "largest_text", 10)
+
+
+def test_high_contrast_mode(report: Report) -> None:
+    assert_flow(report, "high_contrast", 1)
+
+
+def test_sound_and_microphone_problems_shown(report: Report) -> None:
+    assert_flow(report, "status", 5)
+
+
+def test_lockdown_keys_and_close_requests(report: Report) -> None:
+    assert_flow(report, "lockdown", 5)
+
+
+def test_staff_exit_needs_gesture_and_pin(report: Report) -> None:
+    assert_flow(report, "staff", 2)
+    assert report.data["stopped_by_staff"], "the right PIN should close the kiosk"
+    assert report.data["exit_code"] == 0
+
+
+def test_contrast_sampled_from_pixels(report: Report) -> None:
+    assert_flow(report, "contrast", 2 * len(SCREENS))
+
+
+@pytest.mark.parametrize("size", SCREENSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_screenshot_of_every_screen(size: tuple[int, int], display: XvfbDisplay,
+                                    out_dir: Path) -> None:
+    saved = report_for(size, display, out_dir).data["screenshots"]
+    for screen in SCREENS:
+        assert screen in saved, f"no screenshot of {screen}"
+        path = Path(saved[screen])
+        assert path.stat().st_size > 10_000, f"{path} looks empty"
+        assert path.name == f"{screen}-{size[0]}x{size[1]}.png"
+
+
+def test_broken_content_shows_a_content_error_screen(
+    display: XvfbDisplay, out_dir: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "content"
+    (broken / "en" / "topics").mkdir(parents=True)
+    shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", broken / "en" / "strings.toml")
+    report = run_driver(display, (1920, 1080), out_dir / "content-error", content_dir=broken)
+    assert_flow(report, "content_error", 6)
+    assert "content_error" in report.data["screenshots"]
