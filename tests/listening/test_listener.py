@@ -261,3 +261,20 @@ def test_speech_through_the_virtual_microphone_drives_the_controller(
         assert controller.state.topic == "second-opinions"
     finally:
         listener.close()
+
+
+@needs_espeak
+def test_wake_phrase_mode(library: Library) -> None:
+    """"hello kiosk, <command>" acts at once; other talk is ignored without a word."""
+    settings = Settings(listen_mode="wake-phrase", wake_phrase="hello kiosk")
+    events = Events()
+    mic = FakeMicrophone()
+    listener = create_listener(settings, library, events, source=mic)
+    try:
+        mic.pcm.put(_speech("where did i leave my car keys"))
+        mic.pcm.put(_speech("hello kiosk speak louder"))
+        heard = events.wait_for(EventType.HEARD, timeout=30)
+    finally:
+        listener.close()
+    assert heard["intent"].name is IntentName.LOUDER
+    assert EventType.NOT_UNDERSTOOD not in events.kinds()
