@@ -773,6 +773,8 @@ class Controller:
             self._set(listening=True)
         elif kind is EventType.LISTENING_STOPPED:
             self._set(listening=False)
+            if self._state.prompt_key == "prompt.listening":
+                self._set(prompt="", prompt_key="")  # it no longer listens: do not say it does
         elif kind is EventType.HEARD:
             self._set(listening=False)
             intent = data.get("intent")

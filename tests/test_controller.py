@@ -489,3 +489,11 @@ def test_default_settings_allow_eighteen_db(library: Library) -> None:
     for _ in range(20):
         rig.intent("quieter")
     assert rig.controller.state.volume_db == -18.0
+
+
+def test_listening_prompt_clears_when_the_microphone_closes(rig: Rig) -> None:
+    rig.controller.talk()
+    assert rig.controller.state.prompt == rig.controller.text("prompt.listening")
+    rig.listener.stop_listening()
+    assert rig.controller.state.prompt == ""
+    assert not rig.controller.state.listening

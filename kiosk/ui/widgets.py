@@ -67,6 +67,7 @@ class KioskButton(Label):  # type: ignore[misc]
     primary = BooleanProperty(False)
     pressed = BooleanProperty(False)
     large = BooleanProperty(False)  # a topic tile: bigger text, twice the height
+    ring = NumericProperty(3)  # outline width: thick when focused
 
     def on_touch_down(self, touch: Any) -> bool:
         if self.disabled or not self.collide_point(*touch.pos):
@@ -114,7 +115,16 @@ class ButtonGrid(GridLayout):  # type: ignore[misc]
         self.cols = max(1, min(int(self.max_cols), fits))
 
 
-class ControlBar(ScrollView):  # type: ignore[misc]
+class ClipScroll(ScrollView):  # type: ignore[misc]
+    """A ScrollView that clips with the scissor test instead of the stencil buffer: the stencil
+    costs two extra fills of its area on every frame, which software rendering cannot afford."""
+
+    def window_box(self) -> tuple[int, int, int, int]:
+        x, y = self.to_window(self.x, self.y)
+        return int(x), int(y), max(0, int(self.width)), max(0, int(self.height))
+
+
+class ControlBar(ClipScroll):
     """A bar of controls that takes at most `max_fraction` of the window and scrolls beyond it."""
 
     max_fraction = NumericProperty(0.45)
