@@ -25,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,10 @@ def feed_noise(pulse: Any, seconds: float) -> None:
 
     rng = np.random.default_rng(1)
     samples = rng.normal(0, 3000, int(16_000 * seconds)).astype(np.int16)
-    pulse.feed_microphone(samples.tobytes())
+    try:
+        pulse.feed_microphone(samples.tobytes())
+    except OSError as error:  # the figures still stand without it
+        print(f"(could not feed the microphone: {error})")
 
 
 def summarise(frames: list[float]) -> str:
@@ -165,13 +169,18 @@ def main() -> int:
                     [sys.executable, __file__, "--child", "--seconds", str(args.seconds)],
                     cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                 )
-                # Speech-like noise while the microphone phase runs.
-                time.sleep(max(0.0, 3 + 2 * args.seconds))
+                # Speech-like noise while the microphone phase runs (from a thread: writing
+                # into the virtual microphone blocks for as long as the audio lasts).
+                feeder = threading.Timer(3 + 2 * args.seconds, feed_noise, (pulse, args.seconds))
+                feeder.daemon = True
+                feeder.start()
                 try:
-                    feed_noise(pulse, args.seconds)
-                except Exception as error:  # the figures still stand without it
-                    print(f"(could not feed the microphone: {error})")
-                out, err = process.communicate(timeout=120 + 6 * args.seconds)
+                    out, err = process.communicate(timeout=120 + 6 * args.seconds)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    out, err = process.communicate()
+                    print(f"run {run + 1}: the kiosk did not finish in time\n{err[-2000:]}")
+                    return 1
                 line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
                 if line is None:
                     print(f"run {run + 1}: no result\n{err[-2000:]}")
