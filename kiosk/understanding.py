@@ -29,7 +29,7 @@ COMMANDS_FILE = "commands.toml"
 
 #: Share of an utterance's content words a command or name must explain to be taken.
 COMMAND_THRESHOLD = 0.66
-NAME_THRESHOLD = 0.75
+NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
@@ -374,12 +374,13 @@ class Understanding:
         tokens = self._content(words)
         if not tokens:
             return None
-        requests = {stem(word) for word in self.commands.requests}
+        # Request words around the name ("tell me about ...") and glue words do not count
+        # against it; any other word does.
+        requests = self._glue
         best: tuple[float, int, _Name] | None = None
         for name in self._names:
             start = _find_run(name.tokens, tokens)
             if start >= 0:
-                # Request words around the name ("tell me about ...") do not count against it.
                 rest = [
                     token for index, token in enumerate(tokens)
                     if not start <= index < start + len(name.tokens) and token not in requests

@@ -17,8 +17,10 @@ from kiosk.understanding import Understanding
 
 log = logging.getLogger(__name__)
 
-#: Below this lattice posterior the words heard are not trusted (measured: docs/voice.md).
-MIN_CONFIDENCE = 1e-5
+#: Below this lattice posterior the words heard are not trusted (measured: docs/voice.md)...
+MIN_CONFIDENCE = 1e-4
+#: ...unless the understanding explains every word they make, down to this posterior.
+MIN_CONFIDENCE_WHEN_CLEAR = 1e-6
 #: Bytes per chunk when a whole recording is streamed through (30 ms, like the microphone).
 STREAM_CHUNK = 960
 
@@ -53,7 +55,13 @@ class Recognizer:
         if not heard.text:
             return Intent(IntentName.NONE, confidence=0.0, heard=None)
         intent = self.understanding.understand(heard.text)
-        if heard.confidence < self.min_confidence:
+        # Noise lowers the posterior of right answers too, so a clear, fully explained
+        # utterance is allowed a lower one than a doubtful one.
+        clear = intent.confidence >= 0.99
+        floor = self.min_confidence
+        if clear:
+            floor = min(floor, MIN_CONFIDENCE_WHEN_CLEAR)
+        if heard.confidence < floor:
             return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
         return Intent(
             intent.name, intent.topic, intent.section, intent.answer,

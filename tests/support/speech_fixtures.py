@@ -187,18 +187,25 @@ def clips(
     voices_per_item: int | None = None,
     seed: int = 4,
 ) -> Iterator[Clip]:
-    """Every item in every condition; `voices_per_item` rotates through voices to keep sets small."""
+    """Every item in every condition; `voices_per_item` rotates through voices to keep sets small.
+
+    Clips come grouped by condition (all clean ones, then all noisy ones), as a kiosk hears a
+    run of visitors in one room: the decoder adapts to the room between utterances (live CMN),
+    so alternating clean and noisy clips would measure a room that changes every few seconds.
+    """
     rng = np.random.default_rng(seed)
-    for index, (text, intent, topic, section) in enumerate(items):
+    spoken: list[tuple[tuple[str, str, str | None, str | None], str, int, np.ndarray]] = []
+    for index, item in enumerate(items):
         chosen = list(voices)
         if voices_per_item is not None:
             chosen = [voices[(index + k) % len(voices)] for k in range(voices_per_item)]
         for voice in chosen:
             for rate in rates:
-                clean = pad(synthesize(text, voice, rate))
-                for with_noise in noisy:
-                    audio = add_noise(clean, SNR_DB, rng) if with_noise else clean
-                    yield Clip(text, intent, topic, section, voice, rate, with_noise, audio)
+                spoken.append((item, voice, rate, pad(synthesize(item[0], voice, rate))))
+    for with_noise in noisy:
+        for (text, intent, topic, section), voice, rate, clean in spoken:
+            audio = add_noise(clean, SNR_DB, rng) if with_noise else clean
+            yield Clip(text, intent, topic, section, voice, rate, with_noise, audio)
 
 
 def chatter_items() -> list[tuple[str, str, str | None, str | None]]:
