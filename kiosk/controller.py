@@ -108,6 +108,7 @@ class Controller:
         self._last_activity = clock()
         self._visit_active = False
         self._last_touch: tuple[str, float] | None = None
+        self._introduced = False  # the how-to-start line was said in this visit
 
     # ----- wiring -----------------------------------------------------------------------
 
@@ -400,7 +401,12 @@ class Controller:
         self._emit(EventType.FOCUS_CHANGED, target=target, label=label)
         self._silence()
         self._last_spoken = (label,)
-        self._speak(_Utterance("prompt", (label,), (-1,)))
+        texts: tuple[str, ...] = (label,)
+        if not self._introduced:
+            # The first move of a visit also says how to use the kiosk without sight.
+            self._introduced = True
+            texts = (self.text("screen.how_to_start"), label)
+        self._speak(_Utterance("prompt", texts, tuple(-1 for _ in texts)))
 
     def move_focus(self, step: int) -> None:
         """Keypad up/down: the next or previous item, wrapping round."""
@@ -552,6 +558,7 @@ class Controller:
             self._read_section(self._state.sentence)
             return
         lines = self._screen_lines()
+        self._introduced = True  # the welcome screen's lines include how to start
         self._silence()
         if lines:
             self._set(prompt=lines[0], prompt_key="")
@@ -728,6 +735,7 @@ class Controller:
         self._utterance = None
         self._last_spoken = ()
         self._last_touch = None
+        self._introduced = False
         self._previous_screen = Screen.WELCOME
         self.speaker.set_rate(self._state.rate_wpm)
         self.speaker.set_volume(self._state.volume_db)

@@ -286,6 +286,10 @@ def test_keypad_path_from_welcome_to_end_of_section(rig: Rig, library: Library) 
     assert c.state.speech_mode
     focus = [e for e in rig.events if e.type is EventType.FOCUS_CHANGED]
     assert focus[-1]["target"] == "topic:calcifications"
+    # The first move of a visit also says how to use the kiosk.
+    assert rig.speaker.spoken[-1] == [library.text("screen.how_to_start"), focus[-1]["label"]]
+    c.key("up")
+    c.key("down")
     assert rig.speaker.spoken[-1] == [focus[-1]["label"]]
     c.key("activate")
     assert c.state.screen is Screen.TOPIC

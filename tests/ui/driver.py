@@ -347,7 +347,8 @@ class Driver:
         yield 0.2
         obs.check("keypad", "focus after first Down", ctrl.state.focus, "==", tile)
         obs.check("keypad", "focused tile shows focus", self.button(tile).focused)
-        obs.check("keypad", "focus change spoken", self.last_spoken(), "==", [first.title])
+        obs.check("keypad", "first focus change spoken after how to start", self.last_spoken(),
+                  "==", [library.text("screen.how_to_start"), first.title])
         self.keys("KP_2", "KP_8")
         yield from self.until(lambda: len(self.speaker.spoken) >= 3)
         yield 0.3
