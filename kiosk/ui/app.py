@@ -40,13 +40,13 @@ def default_engines(
         create_speaker = importlib.import_module("kiosk.speech").create_speaker
         speaker = create_speaker(settings, library, sink)
     except Exception as error:  # any failure: run silent rather than not at all
-        log.warning("speech output unavailable: %s", error)
+        log.warning("ui: speech output unavailable (%s)", error)
         speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
     try:
         create_listener = importlib.import_module("kiosk.listening").create_listener
         listener = create_listener(settings, library, sink)
     except Exception as error:
-        log.warning("speech input unavailable: %s", error)
+        log.warning("ui: speech input unavailable (%s)", error)
         listener = NullListener(sink, reason=str(error) or type(error).__name__)
     return speaker, listener
 
@@ -143,7 +143,7 @@ def build_app_class() -> type:
             mapping, unknown = key_codes(settings.keypad, Keyboard.keycodes)
             self.keymap = mapping
             for name in unknown:
-                log.warning("keypad: unknown key name %s (ignored)", name)
+                log.warning("ui: unknown keypad key name %s (ignored)", name)
             self.title = "Kiosk"
 
         # ----- start-up -----------------------------------------------------------
@@ -176,7 +176,7 @@ def build_app_class() -> type:
             try:
                 speaker, listener = self.engines(self.settings, library, self.engine_sink)
             except Exception as error:
-                log.warning("engines unavailable: %s", error)
+                log.warning("ui: engines unavailable (%s)", error)
                 speaker = NullSpeaker(self.engine_sink, reason=str(error))
                 listener = NullListener(self.engine_sink, reason=str(error))
             Clock.schedule_once(lambda _dt: self._ready(library, speaker, listener))
@@ -210,7 +210,7 @@ def build_app_class() -> type:
             try:
                 prerender()
             except Exception as error:  # a cache that cannot fill only costs speed
-                log.warning("speech prerender failed: %s", error)
+                log.warning("ui: speech prerender failed (%s)", error)
 
         def _first_frame(self, *_args: Any) -> None:
             Window.unbind(on_flip=self._first_frame)
@@ -220,7 +220,7 @@ def build_app_class() -> type:
             """Shown and spoken instead of a traceback; the kiosk stays up for staff."""
             self.content_problems = problems
             for problem in problems:
-                log.error("content: %s", problem)
+                log.error("ui: content problem %s", problem)
             screen = ContentErrorScreen()
             message = screen.show(self.settings.language_dir, problems)
             self.root.manager.add_widget(screen)
@@ -237,11 +237,12 @@ def build_app_class() -> type:
         def _speak_error(self, message: str) -> None:
             empty = Library(self.settings.language_dir, (), {}, {})
             try:
-                speaker, _listener = self.engines(self.settings, empty, lambda _e: None)
+                speaker, listener = self.engines(self.settings, empty, lambda _e: None)
+                listener.close()  # nothing to listen for: only the message is spoken
                 self.speaker = speaker
                 speaker.speak([message])
             except Exception as error:
-                log.warning("could not speak the content error: %s", error)
+                log.warning("ui: could not speak the content error (%s)", error)
 
         # ----- engine events and state ------------------------------------------------
 
@@ -308,7 +309,7 @@ def build_app_class() -> type:
                 self.root.staff.show()
 
         def staff_exit(self) -> None:
-            log.info("staff exit")
+            log.info("ui: staff exit")
             self.lock.unlock()
             self.stop()
 
@@ -318,7 +319,7 @@ def build_app_class() -> type:
                     try:
                         engine.close()
                     except Exception as error:
-                        log.warning("closing %s: %s", type(engine).__name__, error)
+                        log.warning("ui: closing %s failed (%s)", type(engine).__name__, error)
 
         def screen(self, name: str | Screen) -> KioskScreen:
             return self._screens[str(name)]
@@ -348,7 +349,7 @@ def run_kiosk(settings: Settings) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        log.exception("the kiosk window failed")
+        log.exception("ui: the kiosk window failed")
         return 1
 
 
