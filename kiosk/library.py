@@ -466,16 +466,23 @@ def _load_topic(path: Path, problems: _Problems) -> Topic | None:
     return Topic(topic_id, title.strip(), order, aliases, tuple(sections), path)
 
 
-def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
+def _read_toml(path: Path, problems: _Problems) -> tuple[dict[str, Any], list[str]] | None:
+    """A content TOML file's data and its lines (for line numbers), or None after a problem."""
     text = _read_text(path, problems)
     if text is None:
-        return {}
+        return None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), text.splitlines()
     except tomllib.TOMLDecodeError as error:
         problems.add(path, _toml_error_line(error), "syntax", str(error).split(" (at")[0])
+        return None
+
+
+def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
+    parsed = _read_toml(path, problems)
+    if parsed is None:
         return {}
-    lines = text.splitlines()
+    data, lines = parsed
     strings: dict[str, str] = {}
     for group, table in data.items():
         if not isinstance(table, dict):
@@ -512,15 +519,10 @@ def _load_strings(path: Path, problems: _Problems) -> dict[str, str]:
 
 
 def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
-    text = _read_text(path, problems)
-    if text is None:
+    parsed = _read_toml(path, problems)
+    if parsed is None:
         return {}
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        problems.add(path, _toml_error_line(error), "syntax", str(error).split(" (at")[0])
-        return {}
-    lines = text.splitlines()
+    data, lines = parsed
     entries: dict[str, LexiconEntry] = {}
     words = data.get("words", {})
     for key in data:
