@@ -152,7 +152,8 @@ def _print(results: list[Result]) -> None:
         for r in results:
             if r is baseline:
                 continue
-            print(f"{r.name} / baseline: accuracy clean x{r.clean / max(baseline.clean, 1e-9):.2f}, "
+            clean_ratio = r.clean / max(baseline.clean, 1e-9)
+            print(f"{r.name} / baseline: accuracy clean x{clean_ratio:.2f}, "
                   f"10 dB x{r.noisy / max(baseline.noisy, 1e-9):.2f}, rejection "
                   f"x{r.rejection / max(baseline.rejection, 1e-9):.2f}; "
                   f"{baseline.p50_ms / max(r.p50_ms, 1e-9):.1f}x faster at p50, "

@@ -143,3 +143,17 @@ def test_random_text_always_gets_a_clean_answer(understanding: Understanding, te
     assert 0.0 <= intent.confidence <= 1.0
     if intent.name is IntentName.ASK:
         assert intent.answer and intent.topic and intent.section
+
+
+def test_kiosk_validate_checks_the_commands_file(library: Library, tmp_path: Path) -> None:
+    from kiosk.library import validate_tree
+
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    assert validate_tree(tree)[1] == []
+    path = tree / "commands.toml"
+    path.write_text(path.read_text().replace('carriers = [', 'carriers = ["no slot", ', 1),
+                    encoding="utf-8")
+    loaded, problems = validate_tree(tree)
+    assert loaded is None
+    assert [p.code for p in problems] == ["bad-carriers"]
