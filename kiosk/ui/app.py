@@ -30,24 +30,47 @@ _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.read
                             "screen.help_title")
 
 
+#: How long start-up waits for the first microphone open before starting the speaker.
+MICROPHONE_OPEN_WAIT_S = 5.0
+
+
 def default_engines(
     settings: Settings, library: Library, sink: EventSink
 ) -> tuple[Speaker, Listener]:
-    """The real Speaker and Listener when they can start, else null ones that say why."""
+    """The real Speaker and Listener when they can start, else null ones that say why.
+
+    The listener starts first, and the speaker only once the microphone has been opened (or
+    found missing): opening the microphone restarts PortAudio to find a newly plugged one,
+    which would cut off an output stream the speaker had already opened in this process (seen
+    as a spurious "sound unavailable", then "Sound is working again" at start-up).
+    """
     speaker: Speaker
     listener: Listener
+    opened = threading.Event()
+    try:
+        listening = importlib.import_module("kiosk.listening")
+        microphone = importlib.import_module("kiosk.listening.listener").sounddevice_source(
+            settings.microphone
+        )
+
+        def source(callback: Callable[[bytes], None]) -> Any:
+            try:
+                return microphone(callback)
+            finally:
+                opened.set()
+
+        listener = listening.create_listener(settings, library, sink, source=source)
+        if not isinstance(listener, NullListener):
+            opened.wait(MICROPHONE_OPEN_WAIT_S)
+    except Exception as error:
+        log.warning("ui: speech input unavailable (%s)", error)
+        listener = NullListener(sink, reason=str(error) or type(error).__name__)
     try:
         create_speaker = importlib.import_module("kiosk.speech").create_speaker
         speaker = create_speaker(settings, library, sink)
     except Exception as error:  # any failure: run silent rather than not at all
         log.warning("ui: speech output unavailable (%s)", error)
         speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
-    try:
-        create_listener = importlib.import_module("kiosk.listening").create_listener
-        listener = create_listener(settings, library, sink)
-    except Exception as error:
-        log.warning("ui: speech input unavailable (%s)", error)
-        listener = NullListener(sink, reason=str(error) or type(error).__name__)
     return speaker, listener
 
 
@@ -82,7 +105,7 @@ def build_app_class() -> type:
     from kiosk.ui.theme import Theme
     from kiosk.ui.topic import TopicScreen
     from kiosk.ui.welcome import WelcomeScreen
-    from kiosk.ui.widgets import KioskScreen
+    from kiosk.ui.widgets import BUTTONS, SENTENCES, KioskScreen
 
     class KioskRoot(FloatLayout):  # type: ignore[misc]
         """Screens, then the idle warning, then the staff panel, stacked."""
@@ -215,6 +238,10 @@ def build_app_class() -> type:
         def _first_frame(self, *_args: Any) -> None:
             Window.unbind(on_flip=self._first_frame)
             self.interactive_at = time.perf_counter()
+            # Now that the window is up, build spare controls and sentences in idle frames, so
+            # that opening a screen or a section does not build them all in one long frame.
+            BUTTONS.fill_later()
+            SENTENCES.fill_later()
 
         def show_content_error(self, problems: list[str]) -> None:
             """Shown and spoken instead of a traceback; the kiosk stays up for staff."""

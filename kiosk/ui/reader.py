@@ -10,7 +10,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.ui.widgets import KioskScreen, SentenceText
+from kiosk.ui.widgets import SENTENCES, KioskScreen, SentenceText
 
 
 class ReaderScreen(KioskScreen):
@@ -33,13 +33,18 @@ class ReaderScreen(KioskScreen):
             self.topic_text = ctrl.library.topic(state.topic).title
             self.title_text = section.title
             box = self.ids.sentences
+            old = self.sentence_widgets()
             box.clear_widgets()
+            for widget in old:
+                widget.current = False
+            SENTENCES.give_back(old)
             for index, sentence in enumerate(section.sentences):
-                text = f"\u2022  {sentence.text}" if sentence.is_list_item else sentence.text
-                box.add_widget(
-                    SentenceText(text=text, speak_text=sentence.text, index=index,
-                                 bullet=sentence.is_list_item)
-                )
+                widget = SENTENCES.take()
+                widget.text = f"\u2022  {sentence.text}" if sentence.is_list_item else sentence.text
+                widget.speak_text = sentence.text
+                widget.index = index
+                widget.bullet = sentence.is_list_item
+                box.add_widget(widget)
             self.ids.scroll.scroll_y = 1
         changed = False
         for widget in self.sentence_widgets():

@@ -4,10 +4,12 @@ route every touch to the controller (so touch-to-hear works everywhere), and gri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
@@ -17,6 +19,8 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 FONT_NAME = "AtkinsonHyperlegible"
+
+W = TypeVar("W", bound=Widget)
 
 
 def controller() -> Any:
@@ -86,11 +90,56 @@ class KioskButton(Label):  # type: ignore[misc]
             return bool(super().on_touch_up(touch))
         touch.ungrab(self)
         self.pressed = False
-        if self.collide_point(*touch.pos):
+        if self.parent is not None and self.collide_point(*touch.pos):
             ctrl = controller()
             if ctrl is not None:
                 ctrl.touch(self.target)
         return True
+
+
+class WidgetPool(Generic[W]):
+    """Spare widgets built ahead of need, a few per frame, and widgets given back for reuse.
+
+    Building a label from its kv rules costs several milliseconds (two dozen property bindings
+    each), so a screen that built its two dozen controls when it opened spent 150 ms or more on
+    that one frame. Screens take ready widgets from here instead and give them back when they
+    drop them.
+    """
+
+    def __init__(self, factory: Callable[[], W], spare: int, per_frame: int = 2) -> None:
+        self.factory = factory
+        self.spare = spare
+        self.per_frame = per_frame
+        self._free: list[W] = []
+        self._filling: Any = None
+
+    def take(self) -> W:
+        """A widget with no parent: a spare one if there is one, else a new one."""
+        widget = self._free.pop() if self._free else self.factory()
+        self.fill_later()
+        return widget
+
+    def give_back(self, widgets: list[W]) -> None:
+        """Widgets already removed from their parent, for reuse."""
+        self._free.extend(w for w in widgets if w.parent is None)
+
+    def fill_later(self) -> None:
+        """Build spares in idle frames until there are `spare` of them."""
+        if self._filling is None and len(self._free) < self.spare:
+            self._filling = Clock.schedule_interval(self._fill, 0.05)
+
+    def _fill(self, _dt: float) -> bool:
+        for _ in range(self.per_frame):
+            if len(self._free) >= self.spare:
+                break
+            self._free.append(self.factory())
+        if len(self._free) >= self.spare:
+            self._filling = None
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self._free)
 
 
 class ButtonGrid(GridLayout):  # type: ignore[misc]
@@ -180,9 +229,14 @@ class KioskScreen(Screen):  # type: ignore[misc]
         buttons = [child for child in reversed(grid.children) if isinstance(child, KioskButton)]
         if [b.target for b in buttons] != [item.target for item in items]:
             grid.clear_widgets()
+            for old in buttons:
+                old.pressed = old.focused = False
+            BUTTONS.give_back(buttons)
             buttons = []
             for item in items:
-                button = KioskButton(target=item.target, text=item.label)
+                button = BUTTONS.take()
+                button.target = item.target
+                button.text = item.label
                 button.primary = item.target in PRIMARY_TARGETS
                 button.large = self.large(item.target)
                 grid.add_widget(button)
@@ -218,6 +272,11 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
 #: Controls drawn as the main action of their screen.
 PRIMARY_TARGETS = frozenset({"talk", "read_all", "listen", "continue"})
+
+#: Spare controls (a screen shows up to about 20) and reader sentences (a section has up to
+#: about 30); the app starts filling them once the window is up.
+BUTTONS: WidgetPool[KioskButton] = WidgetPool(KioskButton, spare=32)
+SENTENCES: WidgetPool[SentenceText] = WidgetPool(SentenceText, spare=32)
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
