@@ -9,21 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli import library_or_report
 from kiosk.config import Settings
 from kiosk.intents import Intent
-from kiosk.library import ContentError, Library, load_library
 from kiosk.understanding import CommandsError, Understanding
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
 
-
-def _library(settings: Settings) -> Library | None:
-    try:
-        return load_library(settings.language_dir)
-    except ContentError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return None
 
 
 def _print(fields: dict[str, Any], as_json: bool) -> None:
@@ -43,7 +35,7 @@ def _recognize(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.listening.decoder import DecoderError
     from kiosk.listening.recognizer import Recognizer
 
-    library = _library(settings)
+    library = library_or_report(settings)
     if library is None:
         return EXIT_PROBLEM
     try:
@@ -78,7 +70,7 @@ def understand_fields(intent: Intent) -> dict[str, Any]:
 
 
 def _understand(args: argparse.Namespace, settings: Settings) -> int:
-    library = _library(settings)
+    library = library_or_report(settings)
     if library is None:
         return EXIT_PROBLEM
     try:

@@ -16,9 +16,10 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli import library_or_report
 from kiosk.config import Settings
 from kiosk.events import Event, EventType
-from kiosk.library import ContentError, Library, load_library
+from kiosk.library import Library
 from kiosk.sentences import split_sentences
 from kiosk.speech.render import build_renderer, library_texts
 from kiosk.speech.synth import Rendering, SynthesisError
@@ -72,14 +73,6 @@ def _rate(args: argparse.Namespace, settings: Settings) -> int | None:
         return None
     return rate
 
-
-def _library(settings: Settings) -> Library | None:
-    try:
-        return load_library(settings.language_dir)
-    except ContentError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return None
 
 
 def write_wav(path: Path, rendering: Rendering) -> None:
@@ -147,7 +140,7 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     rate = _rate(args, settings)
     if rate is None:
         return EXIT_USAGE
-    library = _library(settings)
+    library = library_or_report(settings)
     if args.out is not None:
         if args.out.suffix.lower() != ".wav":
             print("kiosk: --out must name a .wav file", file=sys.stderr)
@@ -180,7 +173,7 @@ def _read(args: argparse.Namespace, settings: Settings) -> int:
     rate = _rate(args, settings)
     if rate is None:
         return EXIT_USAGE
-    library = _library(settings)
+    library = library_or_report(settings)
     if library is None:
         return EXIT_PROBLEM
     try:
@@ -250,7 +243,7 @@ def _write_topic(
 
 
 def _prerender(args: argparse.Namespace, settings: Settings) -> int:
-    library = _library(settings)
+    library = library_or_report(settings)
     if library is None:
         return EXIT_PROBLEM
     renderer = build_renderer(settings, library)
