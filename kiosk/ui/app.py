@@ -108,7 +108,12 @@ def build_app_class() -> type:
     from kiosk.ui.widgets import BUTTONS, SENTENCES, KioskScreen
 
     class KioskRoot(FloatLayout):  # type: ignore[misc]
-        """Screens, then the idle warning, then the staff panel, stacked."""
+        """Screens, then the idle warning, then the staff panel, stacked.
+
+        The two overlays are in the widget tree only while shown: Kivy still draws a widget of
+        opacity 0, and with software rendering the hidden PIN pad and warning cost about half
+        of every frame.
+        """
 
         def __init__(self, app: KioskApp, **kwargs: Any) -> None:
             super().__init__(**kwargs)
@@ -116,8 +121,18 @@ def build_app_class() -> type:
             self.manager = ScreenManager(transition=NoTransition())
             self.idle = IdleOverlay()
             self.staff = StaffPanel()
-            for widget in (self.manager, self.idle, self.staff):
-                self.add_widget(widget)
+            self.add_widget(self.manager)
+            self.idle.bind(shown=self._stack_overlays)
+            self.staff.bind(open=self._stack_overlays)
+
+        def _stack_overlays(self, *_args: Any) -> None:
+            for overlay in (self.idle, self.staff):
+                if overlay.parent is not None:
+                    self.remove_widget(overlay)
+            if self.idle.shown:
+                self.add_widget(self.idle)
+            if self.staff.open:
+                self.add_widget(self.staff)  # added last: drawn on top, gets touches first
 
         def on_touch_down(self, touch: Any) -> bool:
             app = self.app

@@ -29,11 +29,22 @@ def controller() -> Any:
     return getattr(app, "controller", None)
 
 
+def sample_nearest(_self: Any, _label: Any, texture: Any) -> None:
+    """Text textures are drawn at their own size: nearest sampling gives the same pixels as
+    linear (crisper ones at a fractional scroll offset) for a quarter of the texture reads,
+    which software rendering pays for on every pixel of every label on every frame."""
+    if texture is not None:
+        texture.min_filter = "nearest"
+        texture.mag_filter = "nearest"
+
+
 class BodyText(Label):  # type: ignore[misc]
     """A paragraph: wraps to its width and grows to its text; touch-to-hear speaks it."""
 
     role = StringProperty("body")  # body, muted, title, banner, prompt, overlay
     speak_text = StringProperty("")  # what touch-to-hear says ("" = the shown text)
+
+    on_texture = sample_nearest
 
     def on_touch_down(self, touch: Any) -> bool:
         ctrl = controller()
@@ -72,6 +83,8 @@ class KioskButton(Label):  # type: ignore[misc]
     pressed = BooleanProperty(False)
     large = BooleanProperty(False)  # a topic tile: bigger text, twice the height
     ring = NumericProperty(3)  # outline width: thick when focused
+
+    on_texture = sample_nearest
 
     def on_touch_down(self, touch: Any) -> bool:
         if self.disabled or not self.collide_point(*touch.pos):
