@@ -169,6 +169,12 @@ class PulseAudioServer:
         return float(min(when - total / 2 / rate for when, total in arrivals))
 
     @staticmethod
+    def recorded_seconds(recorder: subprocess.Popen[bytes]) -> float:
+        """Seconds of audio received so far from a recorder (to wait for a window to fill)."""
+        _, _, arrivals, rate = recorder._kiosk_drain  # type: ignore[attr-defined]
+        return float(arrivals[-1][1] / 2 / rate) if arrivals else 0.0
+
+    @staticmethod
     def finish_recording(recorder: subprocess.Popen[bytes]) -> np.ndarray:
         """Stop a recorder and return its samples as float32 in [-1, 1]."""
         recorder.terminate()

@@ -1,0 +1,1 @@
+"""End-to-end: the whole kiosk (real window, real speaker, real listener) as a blind visitor uses it."""
