@@ -166,6 +166,10 @@ class Visit:
             bool(text) and self.heard(mark, text)
         )
 
+    def words_since(self, mark: int, count: int) -> Callable[[], bool]:
+        """A condition: `count` words were heard (WORD_STARTED at the sink) after `mark`."""
+        return lambda: len(self.log.since(mark, EventType.WORD_STARTED)) >= count
+
     def listening_since(self, mark: int) -> Callable[[], bool]:
         return lambda: self.started(mark, EventType.LISTENING_STARTED) and bool(
             self.ctrl.state.listening
@@ -223,7 +227,7 @@ class Visit:
         # First move of the visit: how to use the kiosk, then the tile. Skip on once it is heard.
         rec, mark = self.record(), self.log.mark()
         self.keys("KP_2")
-        yield from self.until(lambda: len(self.log.since(mark, EventType.WORD_STARTED)) >= 4, 20)
+        yield from self.until(self.words_since(mark, 4), 20)
         self.finish("first move (how to start)", rec)
         obs.check("focus", "focus after the first Down", ctrl.state.focus, "==", f"topic:{first.id}")
         obs.check("focus", "first move: how-to-start line heard first",
@@ -322,7 +326,7 @@ class Visit:
                   self.log.texts_since(mark), "==", [])
         rec, mark = self.record(), self.log.mark()
         self.keys("KP_Multiply")
-        yield from self.until(lambda: len(self.log.since(mark, EventType.WORD_STARTED)) >= 4, 20)
+        yield from self.until(self.words_since(mark, 4), 20)
         self.finish("resumed", rec)
         obs.check("pause", "pause key again resumes", str(ctrl.state.speech), "==", "speaking")
         obs.check("pause", "resumes at the start of the cut sentence",
@@ -357,8 +361,10 @@ class Visit:
                 break
             # Not understood: the visitor is told so, nothing else changes, and tries again.
             yield from self.until(self.any_since(mark, text=sorry), 10)
+            yield from self.until(self.words_since(mark, 4), 10)  # some of it reached the sink
             self.finish(f"not understood {attempt}", rec)
             obs.check("voice_retry", f"attempt {attempt}: apology heard", self.heard(mark, sorry))
+            self.check_speech("voice_retry", f"not understood {attempt}")
             obs.check("voice_retry", f"attempt {attempt}: nothing else changed",
                       [str(ctrl.state.screen), ctrl.state.section], "==", ["reader", section.id])
         heard = [e.get("intent") for e in self.log.since(mark, EventType.HEARD)]

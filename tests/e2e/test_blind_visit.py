@@ -117,7 +117,7 @@ def test_blind_visit_keypad_and_voice(
     attempts = report.data["voice_attempts"]
     assert 1 <= len(attempts) <= ATTEMPTS and attempts[-1] == ["next", None, None], attempts
     assert report.failures("voice_retry") == [], context
-    assert len(report.checks("voice_retry")) == 2 * (len(attempts) - 1)
+    assert len(report.checks("voice_retry")) == 4 * (len(attempts) - 1)
     # Nothing but the speech cache may be written: no audio or transcript elsewhere.
     written = {p.name for p in tmp_path.iterdir()}
     assert written <= {"report.json", "cache"}, written
