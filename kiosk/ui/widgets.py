@@ -119,7 +119,7 @@ class WidgetPool(Generic[W]):
     drop them.
     """
 
-    def __init__(self, factory: Callable[[], W], spare: int, per_frame: int = 2) -> None:
+    def __init__(self, factory: Callable[[], W], spare: int, per_frame: int = 1) -> None:
         self.factory = factory
         self.spare = spare
         self.per_frame = per_frame
