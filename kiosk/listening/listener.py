@@ -14,13 +14,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.events import EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.listening.audio import RATE
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.recognizer import Recognizer
+from kiosk.portaudio import close_stream, open_stream, rescan_devices
 from kiosk.understanding import normalize
 
 log = logging.getLogger(__name__)
@@ -51,45 +52,68 @@ class MicrophoneError(OSError):
     code = "microphone"
 
 
+class _GuardedStream:
+    """A PortAudio input stream closed through the shared guard (see kiosk.portaudio)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def close(self) -> None:
+        close_stream(self._stream)
+
+
+def _input_device(sd: Any, device: str) -> int | None:
+    """The PortAudio index for `device` (None: the default); MicrophoneError if there is none."""
+    if device != "default":
+        for index, info in enumerate(sd.query_devices()):
+            if info["max_input_channels"] > 0 and device.lower() in info["name"].lower():
+                return index
+        raise MicrophoneError(f"no microphone named like {device!r}")
+    if sd.default.device[0] is None or sd.default.device[0] < 0:
+        raise MicrophoneError("no default microphone")
+    return None
+
+
 def sounddevice_source(device: str = "default") -> SourceFactory:
     """A SourceFactory for sounddevice (PortAudio): `device` is "default" or part of a name."""
 
-    def open_stream(callback: FrameCallback) -> AudioStream:
+    def open_microphone(callback: FrameCallback) -> AudioStream:
         try:
             import sounddevice as sd
         except (ImportError, OSError) as error:
             raise MicrophoneError(f"audio library unavailable: {error}") from error
         try:
-            # Re-scan devices so a microphone plugged in after start-up is found.
-            sd._terminate()
-            sd._initialize()
-            chosen: int | None = None
-            if device != "default":
-                for index, info in enumerate(sd.query_devices()):
-                    if info["max_input_channels"] > 0 and device.lower() in info["name"].lower():
-                        chosen = index
-                        break
-                else:
-                    raise MicrophoneError(f"no microphone named like {device!r}")
-            elif sd.default.device[0] is None or sd.default.device[0] < 0:
-                raise MicrophoneError("no default microphone")
+            try:
+                chosen = _input_device(sd, device)
+            except MicrophoneError:
+                # PortAudio lists devices only when it starts: look again for a microphone
+                # plugged in since, unless that would cut off a stream that is playing.
+                if not rescan_devices():
+                    raise
+                chosen = _input_device(sd, device)
 
             def on_audio(data: bytes, frames: int, timing: object, status: object) -> None:
                 callback(bytes(data))
 
-            stream = sd.RawInputStream(
-                samplerate=RATE, blocksize=FRAME_SAMPLES, device=chosen, channels=1,
-                dtype="int16", callback=on_audio,
-            )
-            stream.start()
-            opened: AudioStream = stream
+            def start() -> Any:
+                stream = sd.RawInputStream(
+                    samplerate=RATE, blocksize=FRAME_SAMPLES, device=chosen, channels=1,
+                    dtype="int16", callback=on_audio,
+                )
+                try:
+                    stream.start()
+                except Exception:
+                    stream.close()
+                    raise
+                return stream
+
+            return _GuardedStream(open_stream(start))
         except MicrophoneError:
             raise
         except Exception as error:  # PortAudioError, ValueError: any failure is "no microphone"
             raise MicrophoneError(str(error) or type(error).__name__) from error
-        return opened
 
-    return open_stream
+    return open_microphone
 
 
 class MicrophoneListener:

@@ -13,7 +13,6 @@ A supervisor thread opens the stream, watches that callbacks keep coming, and af
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -24,6 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from kiosk.portaudio import close_stream, open_stream, rescan_devices
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +122,11 @@ def _output_device_names() -> list[str]:
 
 def _choose_device(preferred: str | None) -> str | int | None:
     """The named device; else ALSA's "pulse" (reaches PulseAudio/PipeWire); else the default."""
-    import sounddevice as sd
 
     names = _output_device_names()
-    if not names:
-        # PortAudio lists devices once, when it starts: if sound was missing then, start it
-        # again to see what is there now.
-        sd._terminate()
-        sd._initialize()
+    # PortAudio lists devices once, when it starts: if sound was missing then, look again
+    # (kiosk.portaudio does so only while no other stream would be cut off).
+    if not names and rescan_devices():
         names = _output_device_names()
     if not names:
         raise OSError("no audio output device")
@@ -335,13 +333,22 @@ class Player:
         device = _choose_device(self.device)
         self._ready = False
         self._last_callback = 0.0
-        stream = sd.OutputStream(
-            samplerate=self.rate, channels=1, dtype="float32", device=device,
-            callback=self._callback, latency=self.latency_s,
-        )
+
+        def start() -> Any:
+            stream = sd.OutputStream(
+                samplerate=self.rate, channels=1, dtype="float32", device=device,
+                callback=self._callback, latency=self.latency_s,
+            )
+            try:
+                stream.start()
+            except Exception:
+                stream.close()
+                raise
+            return stream
+
+        stream = open_stream(start)
         self._stream = stream
         self._latency = float(stream.latency)
-        stream.start()
         deadline = time.monotonic() + 8.0
         while not self._ready:
             if self._closed.is_set():
@@ -354,10 +361,7 @@ class Player:
         stream, self._stream = self._stream, None
         self._ready = False
         if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.abort()
-            with contextlib.suppress(Exception):
-                stream.close()
+            close_stream(stream)
         with self._lock:
             self._queue.clear()
             self._offset = 0

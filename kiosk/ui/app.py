@@ -6,7 +6,6 @@ Engine threads never touch widgets: their events reach the controller through Cl
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -30,43 +29,25 @@ _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.read
                             "screen.help_title")
 
 
-#: How long start-up waits for the first microphone open before starting the speaker.
-MICROPHONE_OPEN_WAIT_S = 5.0
-
-
 def default_engines(
     settings: Settings, library: Library, sink: EventSink
 ) -> tuple[Speaker, Listener]:
     """The real Speaker and Listener when they can start, else null ones that say why.
 
-    The listener starts first, and the speaker only once the microphone has been opened (or
-    found missing): opening the microphone restarts PortAudio to find a newly plugged one,
-    which would cut off an output stream the speaker had already opened in this process (seen
-    as a spurious "sound unavailable", then "Sound is working again" at start-up).
+    Both share PortAudio; kiosk.portaudio keeps either from restarting it under the other's
+    open stream, so they can start in any order.
     """
+    from kiosk.listening import create_listener
+    from kiosk.speech import create_speaker
+
     speaker: Speaker
     listener: Listener
-    opened = threading.Event()
     try:
-        listening = importlib.import_module("kiosk.listening")
-        microphone = importlib.import_module("kiosk.listening.listener").sounddevice_source(
-            settings.microphone
-        )
-
-        def source(callback: Callable[[bytes], None]) -> Any:
-            try:
-                return microphone(callback)
-            finally:
-                opened.set()
-
-        listener = listening.create_listener(settings, library, sink, source=source)
-        if not isinstance(listener, NullListener):
-            opened.wait(MICROPHONE_OPEN_WAIT_S)
-    except Exception as error:
+        listener = create_listener(settings, library, sink)
+    except Exception as error:  # a broken vocabulary or decoder: run without voice input
         log.warning("ui: speech input unavailable (%s)", error)
         listener = NullListener(sink, reason=str(error) or type(error).__name__)
     try:
-        create_speaker = importlib.import_module("kiosk.speech").create_speaker
         speaker = create_speaker(settings, library, sink)
     except Exception as error:  # any failure: run silent rather than not at all
         log.warning("ui: speech output unavailable (%s)", error)
