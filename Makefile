@@ -39,7 +39,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check kiosk tests benchmarks
-	$(BIN)/mypy
+	$(BIN)/mypy kiosk tests benchmarks
 
 run: venv
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \

@@ -96,8 +96,8 @@ def _run(system: str, voices_per_item: int, hard: bool, out: Any) -> None:
             denoiser = Denoiser()
             pcm = samples.astype("<i2").tobytes()
             kiosk.begin()
-            for start in range(0, len(pcm), CHUNK):
-                kiosk.feed(denoiser.process(pcm[start : start + CHUNK]))
+            for offset in range(0, len(pcm), CHUNK):
+                kiosk.feed(denoiser.process(pcm[offset : offset + CHUNK]))
             start = time.perf_counter()  # the last audio has arrived
             intent = kiosk.finish()
             times.append(time.perf_counter() - start)

@@ -77,8 +77,8 @@ def test_per_intent_accuracy_floor(results: list[tuple[str, bool, bool]], intent
 
 def test_overall_accuracy_and_rejection(results: list[tuple[str, bool, bool]]) -> None:
     share: dict[tuple[bool, bool], list[bool]] = collections.defaultdict(list)
-    for name, noisy, ok in results:
-        share[(name == "none", noisy)].append(ok)
+    for name, with_noise, ok in results:
+        share[(name == "none", with_noise)].append(ok)
     clean = np.mean(share[(False, False)])
     noisy = np.mean(share[(False, True)])
     rejection = np.mean(share[(True, False)] + share[(True, True)])

@@ -176,7 +176,8 @@ def add_noise(samples: np.ndarray, snr_db: float, rng: np.random.Generator) -> n
     active = speech[np.abs(speech) > 0.05 * np.abs(speech).max()] if speech.any() else speech
     power = float(np.mean(active**2)) if active.size else 1.0
     noise = pink_noise(speech.size, rng) * np.sqrt(power / 10 ** (snr_db / 10))
-    return np.clip(np.round(speech + noise), -32768, 32767).astype(np.int16)
+    mixed: np.ndarray = np.clip(np.round(speech + noise), -32768, 32767).astype(np.int16)
+    return mixed
 
 
 def clips(
