@@ -95,19 +95,13 @@ def sounddevice_source(device: str = "default") -> SourceFactory:
             def on_audio(data: bytes, frames: int, timing: object, status: object) -> None:
                 callback(bytes(data))
 
-            def start() -> Any:
-                stream = sd.RawInputStream(
+            stream = open_stream(
+                lambda: sd.RawInputStream(
                     samplerate=RATE, blocksize=FRAME_SAMPLES, device=chosen, channels=1,
                     dtype="int16", callback=on_audio,
                 )
-                try:
-                    stream.start()
-                except Exception:
-                    stream.close()
-                    raise
-                return stream
-
-            return _GuardedStream(open_stream(start))
+            )
+            return _GuardedStream(stream)
         except MicrophoneError:
             raise
         except Exception as error:  # PortAudioError, ValueError: any failure is "no microphone"
@@ -240,7 +234,7 @@ class MicrophoneListener:
 
     def _reset_utterance(self) -> None:
         if self._in_utterance:
-            self._recognizer.decoder.finish()  # discards the audio; the result is not used
+            self._recognizer.discard()
         self._in_utterance = False
         self._buffer = b""
         self._endpointer = type(self._endpointer)(window=0.3, ratio=0.9)

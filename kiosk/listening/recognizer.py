@@ -40,16 +40,36 @@ class Recognizer:
             library, self.understanding.commands, search=search, extra_phrases=extra_phrases,
         )
         self.min_confidence = min_confidence
+        # Until one utterance has been decoded, the decoder's running cepstral mean is the
+        # model's initial guess, not this microphone's: the first utterance is kept (in memory)
+        # so that, if it is not understood, it can be decoded once more with the adapted mean.
+        self._first_utterance: list[bytes] | None = []
 
     def begin(self) -> None:
+        if self._first_utterance is not None:
+            self._first_utterance.clear()
         self.decoder.begin()
 
     def feed(self, pcm: bytes) -> None:
+        if self._first_utterance is not None:
+            self._first_utterance.append(pcm)
         self.decoder.feed(pcm)
 
     def finish(self) -> Intent:
         """End the utterance; `none` (with what was heard) when unsure or out of scope."""
-        return self.intent_of(self.decoder.finish())
+        intent = self.intent_of(self.decoder.finish())
+        kept, self._first_utterance = self._first_utterance, None
+        if kept and intent.name is IntentName.NONE:
+            self.decoder.begin()
+            self.decoder.feed(b"".join(kept))
+            intent = self.intent_of(self.decoder.finish())
+        return intent
+
+    def discard(self) -> None:
+        """Drop the utterance in progress, unheard (its audio included)."""
+        if self._first_utterance is not None:
+            self._first_utterance.clear()
+        self.decoder.finish()
 
     def intent_of(self, heard: Heard) -> Intent:
         if not heard.text:
