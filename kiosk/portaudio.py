@@ -11,19 +11,33 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 _lock = threading.RLock()
 _open_streams = 0
 
-T = TypeVar("T")
 
 
-def open_stream(opener: Callable[[], T]) -> T:
-    """Open (and start) a stream with `opener` under the lock, and count it as open."""
+class _Stream(Protocol):
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=_Stream)
+
+
+def open_stream(create: Callable[[], T]) -> T:
+    """Create a stream with `create` and start it, under the lock; count it as open."""
     global _open_streams
     with _lock:
-        stream = opener()
+        stream = create()
+        try:
+            stream.start()
+        except Exception:
+            with contextlib.suppress(Exception):
+                stream.close()
+            raise
         _open_streams += 1
         return stream
 

@@ -9,6 +9,9 @@ class RecordingStream:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
+    def start(self) -> None:
+        self.calls.append("start")
+
     def abort(self) -> None:
         self.calls.append("abort")
 
@@ -23,5 +26,5 @@ def test_no_rescan_while_a_stream_is_open() -> None:
         assert portaudio.rescan_devices() is False
     finally:
         portaudio.close_stream(stream)
-    assert stream.calls == ["abort", "close"]
+    assert stream.calls == ["start", "abort", "close"]
     assert portaudio.rescan_devices() is True  # nothing open: PortAudio may list devices afresh

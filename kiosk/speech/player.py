@@ -333,20 +333,12 @@ class Player:
         device = _choose_device(self.device)
         self._ready = False
         self._last_callback = 0.0
-
-        def start() -> Any:
-            stream = sd.OutputStream(
+        stream = open_stream(
+            lambda: sd.OutputStream(
                 samplerate=self.rate, channels=1, dtype="float32", device=device,
                 callback=self._callback, latency=self.latency_s,
             )
-            try:
-                stream.start()
-            except Exception:
-                stream.close()
-                raise
-            return stream
-
-        stream = open_stream(start)
+        )
         self._stream = stream
         self._latency = float(stream.latency)
         deadline = time.monotonic() + 8.0
