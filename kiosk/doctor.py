@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kiosk.config import ASSETS_DIR, Settings
 from kiosk.library import Library, validate_tree
+
+if TYPE_CHECKING:  # the speech stack is imported only when a check needs it
+    from kiosk.speech.render import Renderer
 
 #: Phrases for the loopback check, with the intent and topic each must come out as.
 LOOPBACK_PHRASES: tuple[tuple[str, str, str | None], ...] = (
@@ -56,7 +59,19 @@ class _Checks:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.library: Library | None = None
-        self.sample: tuple[np.ndarray, int] | None = None
+        self._renderer: Renderer | None = None
+
+    def renderer(self, library: Library) -> Renderer:
+        """One renderer (and synthesis worker) for every check that speaks."""
+        if self._renderer is None:
+            from kiosk.speech.render import build_renderer
+
+            self._renderer = build_renderer(self.settings, library)
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
 
     def configuration(self) -> Finding:
         s = self.settings
@@ -100,22 +115,17 @@ class _Checks:
         if self.library is None:
             return Finding("speech", Status.FAIL, "skipped: no valid content")
         from kiosk.speech import SynthesisError
-        from kiosk.speech.render import build_renderer
 
-        renderer = build_renderer(self.settings, self.library)
         text = self.library.text("screen.app_title")
         try:
             started = time.perf_counter()
-            rendering = renderer.render(text, self.settings.rate_wpm)
+            rendering = self.renderer(self.library).render(text, self.settings.rate_wpm)
             took_ms = (time.perf_counter() - started) * 1000
         except (SynthesisError, OSError) as error:
             return Finding("speech", Status.FAIL, f"synthesis failed: {error}")
-        finally:
-            renderer.close()
         peak = float(np.abs(rendering.to_float()).max(initial=0.0))
         if rendering.duration_s < 0.3 or peak < SOUND_LEVEL:
             return Finding("speech", Status.FAIL, "the synthesiser produced silence")
-        self.sample = (rendering.pcm, rendering.rate)
         return Finding(
             "speech",
             Status.OK,
@@ -125,14 +135,11 @@ class _Checks:
     def cache(self) -> Finding:
         if self.library is None:
             return Finding("speech cache", Status.WARN, "skipped: no valid content")
-        from kiosk.speech.render import build_renderer, library_texts
+        from kiosk.speech.render import library_texts
 
-        renderer = build_renderer(self.settings, self.library)
-        try:
-            texts = sorted(set(library_texts(self.library, self.settings)))
-            ready = sum(renderer.cached(t, self.settings.rate_wpm) is not None for t in texts)
-        finally:
-            renderer.close()
+        renderer = self.renderer(self.library)
+        texts = sorted(set(library_texts(self.library, self.settings)))
+        ready = sum(renderer.cached(t, self.settings.rate_wpm) is not None for t in texts)
         detail = f"{ready} of {len(texts)} texts prerendered in {self.settings.cache_dir}"
         if ready < len(texts):
             return Finding("speech cache", Status.WARN, detail + "; run `kiosk prerender`")
@@ -181,28 +188,19 @@ class _Checks:
             return Finding("recognition", Status.FAIL, "skipped: no valid content")
         from kiosk.listening import Recognizer
         from kiosk.listening.audio import resample, to_pcm16
-        from kiosk.speech.render import build_renderer
 
         started = time.perf_counter()
         recognizer = Recognizer(self.library)
         load_ms = (time.perf_counter() - started) * 1000
-        renderer = build_renderer(self.settings, self.library)
+        renderer = self.renderer(self.library)
         right, decode_ms = 0, []
-        if self.sample is not None:
-            # A live decoder adapts to its microphone over the first utterance (cepstral mean);
-            # one utterance first puts the loopback where a kiosk in use is.
-            pcm, rate = self.sample
-            recognizer.recognize(to_pcm16(resample(pcm.astype(np.float64), rate)))
-        try:
-            for phrase, intent_name, topic in LOOPBACK_PHRASES:
-                rendering = renderer.render(phrase, self.settings.rate_wpm)
-                samples = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
-                started = time.perf_counter()
-                intent = recognizer.recognize(samples)
-                decode_ms.append((time.perf_counter() - started) * 1000)
-                right += intent.name == intent_name and intent.topic == topic
-        finally:
-            renderer.close()
+        for phrase, intent_name, topic in LOOPBACK_PHRASES:
+            rendering = renderer.render(phrase, self.settings.rate_wpm)
+            samples = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
+            started = time.perf_counter()
+            intent = recognizer.recognize(samples)
+            decode_ms.append((time.perf_counter() - started) * 1000)
+            right += intent.name == intent_name and intent.topic == topic
         detail = (
             f"{right} of {len(LOOPBACK_PHRASES)} synthetic phrases understood; decoder loaded in "
             f"{load_ms:.0f} ms, {max(decode_ms):.0f} ms per phrase at most"
@@ -233,12 +231,15 @@ class _Checks:
 def run_checks(settings: Settings) -> Iterator[Finding]:
     """Every check in order; a check that breaks unexpectedly is reported, not raised."""
     checks = _Checks(settings)
-    for check in checks.all():
-        try:
-            yield check()
-        except Exception as error:  # a staff tool reports every failure as a finding
-            name = check.__name__.replace("_", " ")
-            yield Finding(name, Status.FAIL, f"unexpected {type(error).__name__}: {error}")
+    try:
+        for check in checks.all():
+            try:
+                yield check()
+            except Exception as error:  # a staff tool reports every failure as a finding
+                name = check.__name__.replace("_", " ")
+                yield Finding(name, Status.FAIL, f"unexpected {type(error).__name__}: {error}")
+    finally:
+        checks.close()
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
