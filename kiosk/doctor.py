@@ -116,7 +116,8 @@ class _Checks:
             return Finding("speech", Status.FAIL, "skipped: no valid content")
         from kiosk.speech import SynthesisError
 
-        text = self.library.text("screen.app_title")
+        # Two interface lines joined: not a cached text, so the synthesiser itself is tried.
+        text = f"{self.library.text('screen.app_title')}. {self.library.text('button.help')}."
         try:
             started = time.perf_counter()
             rendering = self.renderer(self.library).render(text, self.settings.rate_wpm)
