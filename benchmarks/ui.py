@@ -1,7 +1,7 @@
 """UI responsiveness: cold start to the first interactive frame, and frame times while the kiosk
 speaks and listens, with the real engines, on a private Xvfb display and PulseAudio daemon.
 
-Run: .venv/bin/python benchmarks/ui.py [--seconds 6] [--runs 3]
+Run: .venv/bin/python benchmarks/ui.py [--seconds 6] [--runs 3] [--diagnose MS]
 
 Each run is a fresh process (a cold start as far as Python and Kivy are concerned; the OS file
 cache is warm after the first). Cold start is measured from the process's creation time to the
@@ -29,14 +29,19 @@ A run whose process dies (a crash in a native library) is reported and run again
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
+import io
 import json
 import math
 import os
+import pstats
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +70,92 @@ def time_redraws(window: Any, sink: list[float]) -> None:
     window.flip = flip
 
 
-def child(seconds: float) -> None:
+class FrameDiagnostics:
+    """`--diagnose MS`: where each main-loop iteration's time goes (Kivy's frame limiter sleep,
+    scheduled callbacks, input, pre-draw triggers, drawing, buffer swap), with a cProfile of
+    every iteration that takes more than `threshold_ms`."""
+
+    STAGES = ("sleep", "callbacks", "input", "triggers", "draw", "swap")
+
+    def __init__(self, threshold_ms: float, phase: Callable[[], str | None]) -> None:
+        self.threshold_ms = threshold_ms
+        self.phase = phase
+        self.slow: list[dict[str, Any]] = []
+        self.gc_ms = 0.0  # cyclic garbage collection in this iteration (any thread)
+        self.gc_generations: list[int] = []
+        self._gc_started = 0.0
+
+    def _on_gc(self, stage: str, info: dict[str, int]) -> None:
+        if stage == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_ms += (time.perf_counter() - self._gc_started) * 1000
+            self.gc_generations.append(info["generation"])
+
+    def install(self) -> None:
+        """Replace Kivy's EventLoop.idle with a timed copy of its steps (Kivy 2.3)."""
+        from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.lang import Builder
+
+        gc.callbacks.append(self._on_gc)
+
+        def idle() -> bool:
+            self.gc_ms, self.gc_generations = 0.0, []
+            marks = [time.perf_counter()]
+            profile = cProfile.Profile()
+            cpu = time.thread_time()
+            Clock.pre_idle()
+            ts = Clock.time()
+            current = Clock.idle()  # the frame limiter's sleep
+            marks.append(time.perf_counter())
+            profile.enable()
+            Clock.post_idle(ts, current)
+            marks.append(time.perf_counter())
+            if not EventLoop.quit:
+                EventLoop.dispatch_input()
+            marks.append(time.perf_counter())
+            if not EventLoop.quit:
+                Builder.sync()
+                Clock.tick_draw()
+                Builder.sync()
+            marks.append(time.perf_counter())
+            window = EventLoop.window
+            drew = not EventLoop.quit and window is not None and window.canvas.needs_redraw
+            if drew:
+                window.dispatch("on_draw")
+            marks.append(time.perf_counter())
+            if drew:
+                window.dispatch("on_flip")
+            marks.append(time.perf_counter())
+            profile.disable()
+            cpu = (time.thread_time() - cpu) * 1000
+            work = (marks[-1] - marks[1]) * 1000
+            phase = self.phase()
+            # The sleep counts too: a thread holding the GIL can keep the loop from waking.
+            if phase is not None and (marks[-1] - marks[0]) * 1000 > self.threshold_ms:
+                self.record(phase, work, cpu, marks, profile)
+            return bool(EventLoop.quit)
+
+        EventLoop.idle = idle
+
+    def record(self, phase: str, work: float, cpu: float, marks: list[float],
+               profile: Any) -> None:
+        stages = {name: round((b - a) * 1000, 1)
+                  for name, a, b in zip(self.STAGES, marks[:-1], marks[1:], strict=True)}
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(12)
+        text = out.getvalue()
+        stages["of which garbage collection"] = round(self.gc_ms, 1)
+        stages["generations collected"] = self.gc_generations  # type: ignore[assignment]
+        self.slow.append({"phase": phase, "work_ms": round(work, 1), "stages": stages,
+                          "cpu_ms": round(cpu, 1),
+                          "profile": text[text.find("ncalls"):] if "ncalls" in text else text})
+
+
+def child(seconds: float, diagnose_ms: float | None = None) -> None:
     """Inside the measured process: open the kiosk, run the phases, print one JSON line."""
     from dataclasses import replace
 
@@ -85,6 +175,11 @@ def child(seconds: float) -> None:
     frames: list[float] = []
     redraws: list[float] = []
     state: dict[str, Any] = {"phase": None, "last": None, "step": 0}
+
+    diagnostics = None
+    if diagnose_ms is not None:
+        diagnostics = FrameDiagnostics(diagnose_ms, lambda: state["phase"])
+        diagnostics.install()
 
     def on_frame(_dt: float) -> None:
         now = time.perf_counter()
@@ -156,6 +251,8 @@ def child(seconds: float) -> None:
 
     def finish() -> None:
         phase("done", None)
+        if diagnostics is not None:
+            result["slow"] = diagnostics.slow
         app.lock.unlock()
         app.stop()
 
@@ -255,11 +352,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--diagnose", type=float, metavar="MS",
+                        help="also print, for each main-loop iteration that takes more than MS, "
+                             "its stages and a cProfile (slows the kiosk a little)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", choices=("kivy", "kiosk"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.seconds)
+        child(args.seconds, args.diagnose)
         return 0
     if args.bare:
         bare_child(args.seconds, args.bare == "kiosk")
@@ -294,8 +394,9 @@ def main() -> int:
                 feeder = threading.Timer(3 + 2 * args.seconds, feed_noise, (pulse, args.seconds))
                 feeder.daemon = True
                 feeder.start()
-                result, why = run_child(["--child", "--seconds", str(args.seconds)], env,
-                                        120 + 7 * args.seconds)
+                diagnose = [] if args.diagnose is None else ["--diagnose", str(args.diagnose)]
+                result, why = run_child(["--child", "--seconds", str(args.seconds), *diagnose],
+                                        env, 120 + 7 * args.seconds)
                 feeder.cancel()
                 if result is None:
                     crashes += 1
@@ -316,6 +417,11 @@ def main() -> int:
                         worst[name] = max(worst.get(name, 0.0), max(frames))
                     if redrawn:
                         medians.setdefault(name, []).extend(redrawn)
+                for slow in result.get("slow", []):
+                    stages = ", ".join(f"{k} {v}" for k, v in slow["stages"].items())
+                    print(f"  slow iteration ({slow['phase']}): {slow['work_ms']} ms of work "
+                          f"(UI thread on a core {slow['cpu_ms']} ms); {stages}\n"
+                          f"{slow['profile']}")
         finally:
             pulse.stop()
     load = os.getloadavg()
