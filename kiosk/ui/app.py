@@ -86,7 +86,7 @@ def build_app_class() -> type:
     from kiosk.ui.theme import Theme
     from kiosk.ui.topic import TopicScreen
     from kiosk.ui.welcome import WelcomeScreen
-    from kiosk.ui.widgets import BUTTONS, SENTENCES, KioskScreen
+    from kiosk.ui.widgets import BUTTONS, SENTENCES, KioskScreen, sample_fills_nearest
 
     class KioskRoot(FloatLayout):  # type: ignore[misc]
         """Screens, then the idle warning, then the staff panel, stacked.
@@ -168,6 +168,7 @@ def build_app_class() -> type:
         # ----- start-up -----------------------------------------------------------
 
         def build(self) -> KioskRoot:
+            sample_fills_nearest()
             self.root = KioskRoot(self)
             self.root.manager.add_widget(LoadingScreen())
             self.theme.update(Window.width, Window.height, 1.0, self.settings.high_contrast)

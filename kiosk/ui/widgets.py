@@ -38,6 +38,22 @@ def sample_nearest(_self: Any, _label: Any, texture: Any) -> None:
         texture.mag_filter = "nearest"
 
 
+def sample_fills_nearest() -> None:
+    """Untextured shapes (button fills, the highlight, outlines, scroll bars) are drawn with
+    Kivy's default texture, 64x64 white, sampled "linear". Nearest sampling gives the same
+    white for far fewer texture reads: measured with Mesa llvmpipe at 1920x1080, four
+    full-window fills took 64 ms with linear sampling and 34-37 ms with nearest.
+
+    Call once the window exists (Kivy loaded the texture with it; this gets the same one
+    from Kivy's image cache)."""
+    from kivy import kivy_shader_dir
+    from kivy.core.image import Image
+
+    texture = Image(str(Path(kivy_shader_dir) / "default.png")).texture
+    texture.min_filter = "nearest"
+    texture.mag_filter = "nearest"
+
+
 class BodyText(Label):  # type: ignore[misc]
     """A paragraph: wraps to its width and grows to its text; touch-to-hear speaks it."""
 
