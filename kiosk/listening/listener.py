@@ -284,6 +284,11 @@ class MicrophoneListener:
             if self._wake:
                 self._wake_phrase(intent)
             return
+        if not intent.heard:
+            # A sound with no words in it (a click, a cough, or the kiosk's own "listening"
+            # earcon coming back from its loudspeaker) is no answer: keep listening until the
+            # visitor speaks or the listening time runs out.
+            return
         with self._lock:
             self._listening = False
         self._sink(event(EventType.LISTENING_STOPPED))

@@ -3,6 +3,10 @@
 `kiosk_out` is a null sink (the default output): whatever the kiosk plays can be recorded from
 `kiosk_out.monitor`. `kiosk_mic` is a pipe source (the default input): PCM written into its FIFO
 arrives at the default microphone as 16 kHz mono s16le.
+
+`room()` adds, for one test, a room the microphone hears: a null sink `room` whose monitor is the
+default microphone, into which the kiosk's own loudspeaker leaks (a loopback from
+`kiosk_out.monitor`, at a chosen level) and a visitor's voice is played with `say_in_room`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +192,43 @@ class PulseAudioServer:
         data = b"".join(chunks)
         usable = len(data) - len(data) % 2
         return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+
+    @contextmanager
+    def room(self, echo_volume_percent: int) -> Iterator[None]:
+        """Make the default microphone hear a room with the kiosk's own loudspeaker in it.
+
+        `echo_volume_percent` is PulseAudio's volume for the leak (cubic: 60% is about -13 dB).
+        """
+        modules: list[str] = []
+        try:
+            for args in (
+                ("module-null-sink", "sink_name=room", f"rate={MIC_RATE}", "channels=1"),
+                ("module-loopback", f"source={SINK}.monitor", "sink=room", "latency_msec=30",
+                 "source_dont_move=true", "sink_dont_move=true"),
+            ):
+                loaded = self.pactl("load-module", *args)
+                if loaded.returncode != 0:
+                    raise RuntimeError(f"could not load {args[0]}: {loaded.stderr.strip()}")
+                modules.append(loaded.stdout.strip())
+            for line in self.pactl("list", "short", "sink-inputs").stdout.splitlines():
+                fields = line.split("\t")
+                if len(fields) > 1 and fields[1] == modules[-1]:
+                    self.pactl("set-sink-input-volume", fields[0], f"{echo_volume_percent}%")
+            self.pactl("set-default-source", "room.monitor")
+            yield
+        finally:
+            self.pactl("set-default-source", SOURCE)
+            for module in reversed(modules):
+                self.pactl("unload-module", module)
+
+    def say_in_room(self, pcm16_mono_16k: bytes) -> None:
+        """Play a visitor's voice into the room (blocks until played)."""
+        subprocess.run(
+            ["pacat", "--playback", "--device=room", f"--rate={MIC_RATE}", "--channels=1",
+             "--format=s16le", "--latency-msec=30"],
+            input=pcm16_mono_16k, env={**os.environ, **self.env}, capture_output=True,
+            timeout=30, check=True,
+        )
 
     def feed_microphone(self, pcm16_mono_16k: bytes) -> None:
         """Write 16 kHz mono s16le PCM into the virtual microphone (blocks until written)."""
