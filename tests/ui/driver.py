@@ -491,8 +491,14 @@ class Driver:
         obs.check("idle", "seconds given", left if left is not None else 0, ">=", 20)
         said = [ctrl.text("prompt.idle_warning", seconds=n) for n in range(20, 600)]
         obs.check("idle", "warning spoken with at least 20 s", self.last_spoken()[0] in said)
+        # The controller counts down on its own clock tick; the overlay follows on the next
+        # frame, so a check in between would compare two different seconds.
+        def warning_now() -> str:
+            return str(ctrl.text("prompt.idle_warning", seconds=ctrl.state.idle_seconds_left))
+
+        yield from self.until(lambda: self.app.root.idle.message == warning_now(), timeout=1.0)
         obs.check("idle", "warning text on screen", self.app.root.idle.message, "==",
-                  ctrl.text("prompt.idle_warning", seconds=left))
+                  warning_now())
         yield from self.shot("idle_warning")
         obs.check("idle", "idle warning clipping", self.clipping(), "==", [])
         self.tap(self.button("continue"))
