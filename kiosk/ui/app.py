@@ -86,7 +86,13 @@ def build_app_class() -> type:
     from kiosk.ui.theme import Theme
     from kiosk.ui.topic import TopicScreen
     from kiosk.ui.welcome import WelcomeScreen
-    from kiosk.ui.widgets import BUTTONS, SENTENCES, KioskScreen, sample_fills_nearest
+    from kiosk.ui.widgets import (
+        BUTTONS,
+        SENTENCES,
+        TEXT_PACER,
+        KioskScreen,
+        sample_fills_nearest,
+    )
 
     class KioskRoot(FloatLayout):  # type: ignore[misc]
         """Screens, then the idle warning, then the staff panel, stacked.
@@ -114,6 +120,7 @@ def build_app_class() -> type:
                 self.add_widget(self.idle)
             if self.staff.open:
                 self.add_widget(self.staff)  # added last: drawn on top, gets touches first
+            TEXT_PACER.wake()  # their text may have changed while they were hidden
 
         def on_touch_down(self, touch: Any) -> bool:
             app = self.app
@@ -301,6 +308,7 @@ def build_app_class() -> type:
             shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None
             self.prompt_text = "" if shown else state.prompt
             self.root.idle.refresh(controller)
+            TEXT_PACER.wake()  # a screen just shown may have text that waited while hidden
 
         # ----- keys and staff exit -----------------------------------------------------
 

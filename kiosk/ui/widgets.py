@@ -4,9 +4,11 @@ route every touch to the controller (so touch-to-hear works everywhere), and gri
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from itertools import count
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -54,7 +56,106 @@ def sample_fills_nearest() -> None:
     texture.mag_filter = "nearest"
 
 
-class BodyText(Label):  # type: ignore[misc]
+class TextPacer:
+    """Renders changed text a few labels per frame, those a visitor can see first.
+
+    Kivy re-renders a label (word layout, then glyphs and texture upload when it is next
+    drawn) in the frame its text, size or colour changes. Opening a section changes two
+    dozen sentences at once, and Text size every label on every screen: 50-100 ms of text
+    work in one frame on top of a full redraw. Here a label's update waits in a queue
+    instead, and each frame renders waiting labels in order (the highlighted sentence or
+    focused control, then what is on screen, then what is scrolled out of view) until
+    `budget_ms` is spent, and the rest in the following frames. Labels outside the window
+    (other screens, spare widgets) wait until `wake()` finds them in it.
+    """
+
+    def __init__(self, budget_ms: float) -> None:
+        self.budget_s = budget_ms / 1000
+        self._waiting: dict[Label, int] = {}
+        self._order = count()
+        self._frame = -1
+        self._spent = 0.0
+        self._this_frame = Clock.create_trigger(self._render, -1)  # before the next draw
+        self._next_frame = Clock.create_trigger(lambda _dt: self._this_frame(), 0)
+
+    def queue(self, label: Label) -> None:
+        if label not in self._waiting:
+            self._waiting[label] = next(self._order)
+        self._this_frame()
+
+    def wake(self) -> None:
+        """Look again for waiting labels that have come into the window (call after a
+        screen or overlay is shown)."""
+        if self._waiting:
+            self._this_frame()
+
+    @property
+    def busy(self) -> bool:
+        """Whether text is waiting to be rendered in this frame or the next."""
+        return bool(self._this_frame.is_triggered or self._next_frame.is_triggered)
+
+    def _render(self, _dt: float) -> None:
+        # Rendering changes sizes, which can queue more labels and run this again before
+        # the same frame is drawn: the budget is per frame, not per call.
+        if Clock.frames != self._frame:
+            self._frame, self._spent = Clock.frames, 0.0
+        started = time.perf_counter()
+        ranked = sorted((rank(label), order, label) for label, order in self._waiting.items())
+        pending = False
+        for urgency, _order, label in ranked:
+            if urgency == OFF_WINDOW:
+                break
+            if self._spent + time.perf_counter() - started > self.budget_s:
+                pending = True
+                break
+            del self._waiting[label]
+            label.render_now()
+        self._spent += time.perf_counter() - started
+        if pending:
+            self._next_frame()
+
+
+OFF_WINDOW = 3
+
+
+def rank(label: Label) -> int:
+    """How urgently a label's text is needed: 0 highlighted or focused, 1 on screen, 2 on
+    the current screen but scrolled out of view, OFF_WINDOW not in the window."""
+    window = label.get_root_window()
+    if window is None:
+        return OFF_WINDOW
+    if getattr(label, "current", False) or getattr(label, "focused", False):
+        return 0
+    _x, bottom = label.to_window(label.x, label.y)
+    top = bottom + label.height
+    low, high = 0.0, float(window.height)
+    parent = label.parent
+    while parent is not None and parent is not window:
+        if isinstance(parent, ScrollView):
+            _px, view_bottom = parent.to_window(parent.x, parent.y)
+            low, high = max(low, view_bottom), min(high, view_bottom + parent.height)
+        parent = parent.parent
+    return 1 if top >= low and bottom <= high else 2
+
+
+class PacedLabel(Label):  # type: ignore[misc]
+    """A label whose re-rendering waits for TEXT_PACER (see TextPacer)."""
+
+    def texture_update(self, *largs: Any) -> None:
+        if largs:  # called by Kivy's per-label trigger: take a turn
+            TEXT_PACER.queue(self)
+        else:  # called directly: now
+            super().texture_update()
+
+    def render_now(self) -> None:
+        """Lay out and draw the text into its texture now (Kivy would draw the glyphs when
+        the texture is first drawn: binding it does that here, inside the pacer's budget)."""
+        super().texture_update()
+        if self.texture is not None:
+            self.texture.bind()
+
+
+class BodyText(PacedLabel):
     """A paragraph: wraps to its width and grows to its text; touch-to-hear speaks it."""
 
     role = StringProperty("body")  # body, muted, title, banner, prompt, overlay
@@ -90,7 +191,7 @@ class SentenceText(BodyText):
     bullet = BooleanProperty(False)
 
 
-class KioskButton(Label):  # type: ignore[misc]
+class KioskButton(PacedLabel):
     """A control named by `target`; a touch goes to Controller.touch (which speaks or activates)."""
 
     target = StringProperty("")
@@ -127,20 +228,22 @@ class KioskButton(Label):  # type: ignore[misc]
 
 
 class WidgetPool(Generic[W]):
-    """Spare widgets built ahead of need, a few per frame, and widgets given back for reuse.
+    """Spare widgets built ahead of need, one per frame, and widgets given back for reuse.
 
     Building a label from its kv rules costs several milliseconds (two dozen property bindings
     each), so a screen that built its two dozen controls when it opened spent 150 ms or more on
     that one frame. Screens take ready widgets from here instead and give them back when they
-    drop them.
+    drop them. All pools share one filler that builds a single widget per frame, and none in
+    a frame that has text waiting to be rendered.
     """
 
-    def __init__(self, factory: Callable[[], W], spare: int, per_frame: int = 1) -> None:
+    _pending: ClassVar[list[WidgetPool[Any]]] = []
+    _filler: ClassVar[Any] = None
+
+    def __init__(self, factory: Callable[[], W], spare: int) -> None:
         self.factory = factory
         self.spare = spare
-        self.per_frame = per_frame
         self._free: list[W] = []
-        self._filling: Any = None
 
     def take(self) -> W:
         """A widget with no parent: a spare one if there is one, else a new one."""
@@ -149,22 +252,37 @@ class WidgetPool(Generic[W]):
         return widget
 
     def give_back(self, widgets: list[W]) -> None:
-        """Widgets already removed from their parent, for reuse."""
-        self._free.extend(w for w in widgets if w.parent is None)
+        """Widgets already removed from their parent, for reuse. Their text is cleared at once
+        (cheap), so that a reused label never shows its old text while its new text waits
+        for the pacer."""
+        for widget in widgets:
+            if widget.parent is not None:
+                continue
+            if isinstance(widget, Label):
+                widget.text = ""
+                widget.texture_update()
+            self._free.append(widget)
 
     def fill_later(self) -> None:
         """Build spares in idle frames until there are `spare` of them."""
-        if self._filling is None and len(self._free) < self.spare:
-            self._filling = Clock.schedule_interval(self._fill, 0.05)
+        pending = WidgetPool._pending
+        if len(self._free) < self.spare and self not in pending:
+            pending.append(self)
+        if WidgetPool._filler is None and pending:
+            WidgetPool._filler = Clock.schedule_interval(WidgetPool._build_one, 0.05)
 
-    def _fill(self, _dt: float) -> bool:
-        for _ in range(self.per_frame):
-            if len(self._free) >= self.spare:
-                break
-            self._free.append(self.factory())
-        if len(self._free) >= self.spare:
-            self._filling = None
+    @staticmethod
+    def _build_one(_dt: float) -> bool:
+        pending = WidgetPool._pending
+        if TEXT_PACER.busy:
+            return True  # this frame has text to render: build nothing
+        if not pending:
+            WidgetPool._filler = None
             return False
+        pool = pending.pop(0)
+        pool._free.append(pool.factory())
+        if len(pool._free) < pool.spare:
+            pending.append(pool)  # the pools take turns
         return True
 
     def __len__(self) -> int:
@@ -301,6 +419,10 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
 #: Controls drawn as the main action of their screen.
 PRIMARY_TARGETS = frozenset({"talk", "read_all", "listen", "continue"})
+
+#: Text rendering per frame: with software rendering a full redraw of a text-heavy screen
+#: already takes 15-35 ms of the 50 ms a frame may take.
+TEXT_PACER = TextPacer(budget_ms=8.0)
 
 #: Spare controls (a screen shows up to about 20) and reader sentences (a section has up to
 #: about 30); the app starts filling them once the window is up.
