@@ -6,6 +6,7 @@ Engine threads never touch widgets: their events reach the controller through Cl
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -227,6 +228,10 @@ def build_app_class() -> type:
             self.root.staff.on_exit = self.staff_exit
             self.apply_state()
             Window.bind(on_flip=self._first_frame)
+            # Content, engines and screens live as long as the app: keep them out of every
+            # later garbage collection. A full collection walks every tracked object, and
+            # with all of them in it took 50 ms of a frame.
+            gc.freeze()
             prerender = getattr(speaker, "prerender", None)
             if callable(prerender):
                 threading.Thread(

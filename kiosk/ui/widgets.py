@@ -4,6 +4,7 @@ route every touch to the controller (so touch-to-hear works everywhere), and gri
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from itertools import count
@@ -278,6 +279,7 @@ class WidgetPool(Generic[W]):
             return True  # this frame has text to render: build nothing
         if not pending:
             WidgetPool._filler = None
+            gc.freeze()  # the spares are long-lived too (see KioskApp._ready)
             return False
         pool = pending.pop(0)
         pool._free.append(pool.factory())
