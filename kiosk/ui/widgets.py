@@ -14,7 +14,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
@@ -140,7 +146,22 @@ def rank(label: Label) -> int:
 
 
 class PacedLabel(Label):  # type: ignore[misc]
-    """A label whose re-rendering waits for TEXT_PACER (see TextPacer)."""
+    """A label whose re-rendering waits for TEXT_PACER (see TextPacer), and that draws only
+    the columns of its texture that hold text.
+
+    Kivy makes a wrapped label's texture as wide as the label, so a short line, a title or
+    a centred button caption is mostly transparent texture, and software rendering pays for
+    every transparent pixel it draws. `ink_texture` is the part from the left edge of the
+    leftmost line to the right edge of the rightmost one (plus a margin for glyphs that
+    overhang their advance width); widgets.kv draws it where the whole texture would be.
+    """
+
+    ink_texture = ObjectProperty(None, allownone=True)
+    ink_x = NumericProperty(0)
+    ink_size = ListProperty([0, 0])
+
+    #: Pixels kept either side of the lines' advance widths (italic or kerned overhang).
+    INK_MARGIN = 4
 
     def texture_update(self, *largs: Any) -> None:
         if largs:  # called by Kivy's per-label trigger: take a turn
@@ -150,10 +171,30 @@ class PacedLabel(Label):  # type: ignore[misc]
 
     def render_now(self) -> None:
         """Lay out and draw the text into its texture now (Kivy would draw the glyphs when
-        the texture is first drawn: binding it does that here, inside the pacer's budget)."""
+        the texture is first drawn: binding it does that here, inside the pacer's budget),
+        then trim what is drawn to the text."""
         super().texture_update()
-        if self.texture is not None:
-            self.texture.bind()
+        texture = self.texture
+        if texture is None:
+            return
+        texture.bind()
+        lines = [line for line in getattr(self._label, "_cached_lines", ()) if line.w > 0]
+        if not lines:
+            return
+        left = max(0, int(min(line.x for line in lines)) - self.INK_MARGIN)
+        right = min(texture.width, int(max(line.x + line.w for line in lines)) + self.INK_MARGIN)
+        if left == 0 and right >= texture.width:
+            return
+        self.ink_texture = texture.get_region(left, 0, right - left, texture.height)
+        self.ink_x = left
+        self.ink_size = [right - left, texture.height]
+
+    def on_texture(self, _label: Any, texture: Any) -> None:
+        """Until the text is trimmed, draw the whole texture."""
+        sample_nearest(self, _label, texture)
+        self.ink_texture = texture
+        self.ink_x = 0
+        self.ink_size = list(texture.size) if texture is not None else [0, 0]
 
 
 class BodyText(PacedLabel):
@@ -161,8 +202,6 @@ class BodyText(PacedLabel):
 
     role = StringProperty("body")  # body, muted, title, banner, prompt, overlay
     speak_text = StringProperty("")  # what touch-to-hear says ("" = the shown text)
-
-    on_texture = sample_nearest
 
     def on_touch_down(self, touch: Any) -> bool:
         ctrl = controller()
@@ -201,8 +240,6 @@ class KioskButton(PacedLabel):
     pressed = BooleanProperty(False)
     large = BooleanProperty(False)  # a topic tile: bigger text, twice the height
     ring = NumericProperty(3)  # outline width: thick when focused
-
-    on_texture = sample_nearest
 
     def on_touch_down(self, touch: Any) -> bool:
         if self.disabled or not self.collide_point(*touch.pos):
