@@ -121,3 +121,5 @@ def test_blind_visit_keypad_and_voice(
     # Nothing but the speech cache may be written: no audio or transcript elsewhere.
     written = {p.name for p in tmp_path.iterdir()}
     assert written <= {"report.json", "cache"}, written
+    # Nor does Kivy keep a log file of the visit (kiosk.ui sets KIVY_NO_FILELOG).
+    assert not [p for p in display.kivy_home.rglob("*") if p.is_file() and "log" in str(p)]
