@@ -23,9 +23,16 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Run as a script (`python benchmarks/voice.py`), the repository root is not on the path, and the
+# clip set lives in tests/support; the spawned measuring processes import this module too.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 CHUNK = 960  # bytes: 30 ms of 16 kHz mono s16le
 
