@@ -106,6 +106,9 @@ class TextPacer:
         # the same frame is drawn: the budget is per frame, not per call.
         if Clock.frames != self._frame:
             self._frame, self._spent = Clock.frames, 0.0
+        elif self._spent > self.budget_s:
+            self._next_frame()
+            return
         started = time.perf_counter()
         ranked = sorted((rank(label), order, label) for label, order in self._waiting.items())
         pending = False
@@ -115,6 +118,12 @@ class TextPacer:
             if self._spent + time.perf_counter() - started > self.budget_s:
                 pending = True
                 break
+            if layout_pending(label):
+                # Its width is not final yet (a label just added is 100 px wide until its
+                # layout runs): rendering now would wrap it into a tall narrow texture, at
+                # several times the cost, and then render it again.
+                pending = True
+                continue
             del self._waiting[label]
             label.render_now()
         self._spent += time.perf_counter() - started
@@ -123,6 +132,18 @@ class TextPacer:
 
 
 OFF_WINDOW = 3
+
+
+def layout_pending(widget: Widget) -> bool:
+    """Whether a layout above `widget` has yet to run (it may still change its size)."""
+    parent = widget.parent
+    while parent is not None and parent.parent is not parent:
+        for name in ("_trigger_layout", "_trigger_update_from_scroll"):
+            trigger = getattr(parent, name, None)
+            if trigger is not None and trigger.is_triggered:
+                return True
+        parent = parent.parent
+    return False
 
 
 def rank(label: Label) -> int:
@@ -461,7 +482,7 @@ PRIMARY_TARGETS = frozenset({"talk", "read_all", "listen", "continue"})
 
 #: Text rendering per frame: with software rendering a full redraw of a text-heavy screen
 #: already takes 15-35 ms of the 50 ms a frame may take.
-TEXT_PACER = TextPacer(budget_ms=8.0)
+TEXT_PACER = TextPacer(budget_ms=6.0)
 
 #: Spare controls (a screen shows up to about 20) and reader sentences (a section has up to
 #: about 30); the app starts filling them once the window is up.
