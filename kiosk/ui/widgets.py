@@ -96,6 +96,10 @@ class TextPacer:
         if self._waiting:
             self._this_frame()
 
+    def __contains__(self, label: object) -> bool:
+        """Whether `label` is waiting to be rendered."""
+        return label in self._waiting
+
     @property
     def busy(self) -> bool:
         """Whether text is waiting to be rendered in this frame or the next."""

@@ -244,6 +244,28 @@ class Driver:
                     problems.append(f"ScrollView outside the window at {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}")
         return problems
 
+    def unrendered(self) -> list[str]:
+        """Visible texts whose texture does not show them yet (still waiting for the text
+        pacer, or never rendered), or whose drawn part is not a full-height slice of their
+        texture. Empty when every visible text is drawn."""
+        from kiosk.ui.widgets import TEXT_PACER, PacedLabel
+
+        problems: list[str] = []
+        for widget in self.visible_texts():
+            if not isinstance(widget, PacedLabel):
+                continue
+            name = f"{type(widget).__name__}({widget.text[:30]!r})"
+            texture = widget.texture
+            if widget in TEXT_PACER or texture is None:
+                problems.append(f"{name}: not rendered")
+                continue
+            ink_w, ink_h = widget.ink_size
+            if (widget.ink_texture is None or ink_w <= 0 or widget.ink_x < 0
+                    or widget.ink_x + ink_w > texture.width or ink_h != texture.height):
+                problems.append(f"{name}: draws {widget.ink_x}+{ink_w}x{ink_h} of a "
+                                f"{texture.width}x{texture.height} texture")
+        return problems
+
     def fully_visible(self, widget: Any) -> bool:
         x0, y0, x1, y1 = self.window_rect(widget)
         vx0, vy0, vx1, vy1 = self.viewport(widget)
@@ -538,6 +560,8 @@ class Driver:
         yield from self.until(lambda: ctrl.state.sentence == len(self.speaker.speaking) - 2)
         yield 0.5
         obs.check("largest_text", "reader clipping", self.clipping(), "==", [])
+        yield from self.until(lambda: not self.unrendered())
+        obs.check("largest_text", "reader text all rendered", self.unrendered(), "==", [])
         current = [w for w in self.screen().sentence_widgets() if w.current]
         obs.check("largest_text", "highlight in view at 2x",
                   bool(current) and self.in_view(current[0]))
@@ -552,6 +576,8 @@ class Driver:
             yield from self.until(lambda name=name: self.screen().name == name)
             yield 0.3
             obs.check("largest_text", f"{name} clipping", self.clipping(), "==", [])
+            yield from self.until(lambda: not self.unrendered())
+            obs.check("largest_text", f"{name} text all rendered", self.unrendered(), "==", [])
             obs.check("largest_text", f"{name}: every control reachable",
                       all(b.height >= self.app.theme.target_px for b in self.screen().buttons()))
         ctrl.handle(Intent(IntentName.HOME))
