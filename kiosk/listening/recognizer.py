@@ -61,7 +61,10 @@ class Recognizer:
         kept, self._first_utterance = self._first_utterance, None
         if kept and intent.name is IntentName.NONE:
             self.decoder.begin()
-            self.decoder.feed(b"".join(kept))
+            # Fed as it first arrived, in short pieces: one call over the whole utterance would
+            # hold the GIL for a hundred milliseconds or so and stall the UI's frames.
+            for piece in kept:
+                self.decoder.feed(piece)
             intent = self.intent_of(self.decoder.finish())
         return intent
 
