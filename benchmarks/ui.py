@@ -1,7 +1,7 @@
 """UI responsiveness: cold start to the first interactive frame, and frame times while the kiosk
 speaks and listens, with the real engines, on a private Xvfb display and PulseAudio daemon.
 
-Run: .venv/bin/python benchmarks/ui.py [--seconds 6] [--runs 3] [--diagnose MS]
+Run: .venv/bin/python benchmarks/ui.py [--seconds 6] [--runs 3] [--diagnose MS [--no-profile]]
 
 Each run is a fresh process (a cold start as far as Python and Kivy are concerned; the OS file
 cache is warm after the first). Cold start is measured from the process's creation time to the
@@ -77,9 +77,11 @@ class FrameDiagnostics:
 
     STAGES = ("sleep", "callbacks", "input", "triggers", "draw", "swap")
 
-    def __init__(self, threshold_ms: float, phase: Callable[[], str | None]) -> None:
+    def __init__(self, threshold_ms: float, phase: Callable[[], str | None],
+                 profile: bool = True) -> None:
         self.threshold_ms = threshold_ms
         self.phase = phase
+        self.profile = profile  # cProfile slows the UI's Python work: off to catch rare frames
         self.slow: list[dict[str, Any]] = []
         self.gc_ms = 0.0  # cyclic garbage collection in this iteration (any thread)
         self.gc_generations: list[int] = []
@@ -103,13 +105,14 @@ class FrameDiagnostics:
         def idle() -> bool:
             self.gc_ms, self.gc_generations = 0.0, []
             marks = [time.perf_counter()]
-            profile = cProfile.Profile()
+            profile = cProfile.Profile() if self.profile else None
             cpu = time.thread_time()
             Clock.pre_idle()
             ts = Clock.time()
             current = Clock.idle()  # the frame limiter's sleep
             marks.append(time.perf_counter())
-            profile.enable()
+            if profile is not None:
+                profile.enable()
             Clock.post_idle(ts, current)
             marks.append(time.perf_counter())
             if not EventLoop.quit:
@@ -128,7 +131,8 @@ class FrameDiagnostics:
             if drew:
                 window.dispatch("on_flip")
             marks.append(time.perf_counter())
-            profile.disable()
+            if profile is not None:
+                profile.disable()
             cpu = (time.thread_time() - cpu) * 1000
             work = (marks[-1] - marks[1]) * 1000
             phase = self.phase()
@@ -143,19 +147,22 @@ class FrameDiagnostics:
                profile: Any) -> None:
         stages = {name: round((b - a) * 1000, 1)
                   for name, a, b in zip(self.STAGES, marks[:-1], marks[1:], strict=True)}
-        out = io.StringIO()
-        stats = pstats.Stats(profile, stream=out)
-        stats.sort_stats("cumulative").print_stats(25)
-        stats.sort_stats("tottime").print_stats(12)
-        text = out.getvalue()
+        text = ""
+        if profile is not None:
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("cumulative").print_stats(25)
+            stats.sort_stats("tottime").print_stats(12)
+            text = out.getvalue()
+            text = text[text.find("ncalls"):] if "ncalls" in text else text
         stages["of which garbage collection"] = round(self.gc_ms, 1)
         stages["generations collected"] = self.gc_generations  # type: ignore[assignment]
         self.slow.append({"phase": phase, "work_ms": round(work, 1), "stages": stages,
                           "cpu_ms": round(cpu, 1),
-                          "profile": text[text.find("ncalls"):] if "ncalls" in text else text})
+                          "profile": text})
 
 
-def child(seconds: float, diagnose_ms: float | None = None) -> None:
+def child(seconds: float, diagnose_ms: float | None = None, profile: bool = True) -> None:
     """Inside the measured process: open the kiosk, run the phases, print one JSON line."""
     from dataclasses import replace
 
@@ -178,7 +185,7 @@ def child(seconds: float, diagnose_ms: float | None = None) -> None:
 
     diagnostics = None
     if diagnose_ms is not None:
-        diagnostics = FrameDiagnostics(diagnose_ms, lambda: state["phase"])
+        diagnostics = FrameDiagnostics(diagnose_ms, lambda: state["phase"], profile)
         diagnostics.install()
 
     def on_frame(_dt: float) -> None:
@@ -355,11 +362,14 @@ def main() -> int:
     parser.add_argument("--diagnose", type=float, metavar="MS",
                         help="also print, for each main-loop iteration that takes more than MS, "
                              "its stages and a cProfile (slows the kiosk a little)")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="with --diagnose: stages only, no cProfile (which slows the UI's "
+                             "Python work; use this to catch rare slow frames as they are)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", choices=("kivy", "kiosk"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.seconds, args.diagnose)
+        child(args.seconds, args.diagnose, not args.no_profile)
         return 0
     if args.bare:
         bare_child(args.seconds, args.bare == "kiosk")
@@ -395,6 +405,8 @@ def main() -> int:
                 feeder.daemon = True
                 feeder.start()
                 diagnose = [] if args.diagnose is None else ["--diagnose", str(args.diagnose)]
+                if args.no_profile:
+                    diagnose.append("--no-profile")
                 result, why = run_child(["--child", "--seconds", str(args.seconds), *diagnose],
                                         env, 120 + 7 * args.seconds)
                 feeder.cancel()
