@@ -32,6 +32,8 @@ LOOPBACK_PHRASES: tuple[tuple[str, str, str | None], ...] = (
     ("say that again", "repeat", None),
     ("tell me about second opinions", "topic", "second-opinions"),
 )
+#: Silence put around each loopback phrase, as a microphone would hear the room around it.
+LOOPBACK_QUIET_MS = 300
 #: Peak level (of full scale) above which a rendering counts as sound rather than silence.
 SOUND_LEVEL = 0.02
 #: How long to wait for an output or input device to open.
@@ -188,7 +190,7 @@ class _Checks:
         if self.library is None:
             return Finding("recognition", Status.FAIL, "skipped: no valid content")
         from kiosk.listening import Recognizer
-        from kiosk.listening.audio import resample, to_pcm16
+        from kiosk.listening.audio import RATE, resample, to_pcm16
 
         started = time.perf_counter()
         recognizer = Recognizer(self.library)
@@ -197,7 +199,11 @@ class _Checks:
         right, decode_ms = 0, []
         for phrase, intent_name, topic in LOOPBACK_PHRASES:
             rendering = renderer.render(phrase, self.settings.rate_wpm)
-            samples = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
+            speech = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
+            # As a microphone hears it: quiet before and after, which the noise suppressor and
+            # the decoder's silence model need (a rendering starts on its first phone).
+            quiet = np.zeros(RATE * LOOPBACK_QUIET_MS // 1000, dtype=np.int16)
+            samples = np.concatenate([quiet, speech, quiet])
             started = time.perf_counter()
             intent = recognizer.recognize(samples)
             decode_ms.append((time.perf_counter() - started) * 1000)
