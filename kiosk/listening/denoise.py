@@ -14,7 +14,7 @@ spectral subtraction), `python -m benchmarks.voice` (docs/voice.md): clean speec
 it is (in-scope accuracy 72% -> 76%, the same as with no filter), with pink noise at 10 dB SNR
 57% -> 62%, and chatter is rejected more often (87.5% -> 92%); on the same phrasings with white
 noise at 10 dB, 33% -> 41%. Babble (other voices) is not steady noise; no filter of this kind
-removes it.
+removes it (18% right, against 21% with the earlier filter).
 """
 
 from __future__ import annotations
