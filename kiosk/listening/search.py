@@ -101,21 +101,35 @@ def language_model(phrases: Phrases) -> str:
     weighted: list[tuple[tuple[str, ...], float]] = []
     weighted += [(p, weights["commands"]) for p in phrases.commands]
     weighted += [(n, weights["names"]) for n in phrases.names]
-    for carrier in phrases.carriers:
-        before, _, after = carrier.partition("{}")
-        weighted += [
-            ((*before.split(), *n, *after.split()), weights["carriers"]) for n in phrases.names
-        ]
-    for wrapper in phrases.wrappers:
-        before, _, after = wrapper.partition("{}")
-        weighted += [
-            ((*before.split(), *c, *after.split()), weights["wrappers"]) for c in phrases.commands
-        ]
+    weighted += [(p, weights["carriers"]) for p in _filled(phrases.carriers, phrases.names)]
+    weighted += [(p, weights["wrappers"]) for p in _filled(phrases.wrappers, phrases.commands)]
     if weights["sentences"]:
         weighted += [(s, weights["sentences"]) for s in phrases.sentences]
     if weights["background"]:
         weighted += [(b, weights["background"]) for b in phrases.background]
     return build_arpa(weighted)
+
+
+def _halves(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words before and after the slot: "tell me about {} please" -> (tell me about, please)."""
+    before, _, after = template.partition("{}")
+    return tuple(before.split()), tuple(after.split())
+
+
+def _filled(templates: Iterable[str], fillers: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Every template with every filler in its slot."""
+    fillers = tuple(fillers)
+    filled: list[tuple[str, ...]] = []
+    for template in templates:
+        before, after = _halves(template)
+        filled += [(*before, *filler, *after) for filler in fillers]
+    return filled
+
+
+def _edges(templates: Iterable[str]) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """The distinct non-empty word runs before the slot, and after it."""
+    halves = [_halves(template) for template in templates]
+    return {b for b, _ in halves} - {()}, {a for _, a in halves} - {()}
 
 
 def _alternatives(phrases: Iterable[tuple[str, ...]]) -> str:
@@ -124,8 +138,8 @@ def _alternatives(phrases: Iterable[tuple[str, ...]]) -> str:
 
 def jsgf_grammar(phrases: Phrases) -> str:
     """A JSGF grammar: a command, or a name alone or inside a carrier phrasing."""
-    prefixes = {tuple(c.partition("{}")[0].split()) for c in phrases.carriers} - {()}
-    suffixes = {tuple(c.partition("{}")[2].split()) for c in phrases.carriers} - {()}
+    prefixes, suffixes = _edges(phrases.carriers)
+    polite, thanks = _edges(phrases.wrappers)
     rules = [
         "#JSGF V1.0;",
         "grammar kiosk;",
@@ -133,20 +147,16 @@ def jsgf_grammar(phrases: Phrases) -> str:
         f"<name> = {_alternatives(phrases.names)};",
     ]
     body = "<command> | <name>"
-    if prefixes:
-        rules.append(f"<before> = {_alternatives(prefixes)};")
-        body += " | <before> <name>"
-    if suffixes:
-        rules.append(f"<after> = {_alternatives(suffixes)};")
-        body += " | <name> <after>"
-    wrap_before = {tuple(w.partition("{}")[0].split()) for w in phrases.wrappers} - {()}
-    wrap_after = {tuple(w.partition("{}")[2].split()) for w in phrases.wrappers} - {()}
-    if wrap_before:
-        rules.append(f"<polite> = {_alternatives(wrap_before)};")
-        body += " | <polite> <command>"
-    if wrap_after:
-        rules.append(f"<thanks> = {_alternatives(wrap_after)};")
-        body += " | <command> <thanks>"
+    optional = (
+        ("before", prefixes, "<before> <name>"),
+        ("after", suffixes, "<name> <after>"),
+        ("polite", polite, "<polite> <command>"),
+        ("thanks", thanks, "<command> <thanks>"),
+    )
+    for rule, alternatives, use in optional:
+        if alternatives:
+            rules.append(f"<{rule}> = {_alternatives(alternatives)};")
+            body += f" | {use}"
     rules.append(f"public <utterance> = {body};")
     return "\n".join(rules) + "\n"
 
