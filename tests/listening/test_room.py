@@ -8,8 +8,6 @@ the same room.
 
 from __future__ import annotations
 
-import queue
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,11 +15,12 @@ import pytest
 
 from kiosk.config import Settings
 from kiosk.controller import Controller
-from kiosk.events import Event, EventType
+from kiosk.events import EventType
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening import create_listener
 from kiosk.speech import create_speaker
+from tests.support.marshal import Marshal
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 
@@ -36,28 +35,16 @@ ECHO_VOLUME_PERCENT = 60
 VOICE = ("en-us+klatt", 150)
 
 
-def pump(controller: Controller, inbox: queue.SimpleQueue[Event], seen: list[Event],
-         until: float) -> None:
-    """Hand engine events to the controller on this thread (as the UI does) until `until`."""
-    while time.monotonic() < until:
-        try:
-            item = inbox.get(timeout=0.05)
-        except queue.Empty:
-            continue
-        seen.append(item)
-        controller.on_engine_event(item)
-
-
 def test_own_voice_in_the_microphone_never_makes_the_kiosk_act(
     pulse: PulseAudioServer, library: Library, tmp_path: Path
 ) -> None:
     settings = replace(Settings(), cache_dir=tmp_path, rate_wpm=200)
-    inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
-    seen: list[Event] = []
+    marshal = Marshal()
+    seen = marshal.seen
     with pulse.room(ECHO_VOLUME_PERCENT):
         controller = Controller(settings, library)
-        speaker = create_speaker(settings, library, inbox.put)
-        listener = create_listener(settings, library, inbox.put)
+        speaker = create_speaker(settings, library, marshal)
+        listener = create_listener(settings, library, marshal)
         try:
             assert speaker.output.wait_ready(15)  # type: ignore[attr-defined]
             controller.attach(speaker, listener)
@@ -67,11 +54,7 @@ def test_own_voice_in_the_microphone_never_makes_the_kiosk_act(
             )
             # The whole section is read to its end while the microphone hears every word.
             last = len(section.sentences)  # the speaker's queue opens with the section's title
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not any(
-                e.type is EventType.SENTENCE_FINISHED and e["index"] == last for e in seen
-            ):
-                pump(controller, inbox, seen, time.monotonic() + 0.2)
+            marshal.pump_until(controller, EventType.SENTENCE_FINISHED, 60, index=last)
             kinds = [e.type for e in seen]
             started = [e["index"] for e in seen if e.type is EventType.SENTENCE_STARTED]
             assert started[: last + 1] == list(range(last + 1)), "reading was cut short"
@@ -81,14 +64,14 @@ def test_own_voice_in_the_microphone_never_makes_the_kiosk_act(
             controller.handle(Intent(IntentName.STOP))
 
             # Not a deaf microphone: once the kiosk is quiet, a visitor in the same room is heard.
-            pump(controller, inbox, seen, time.monotonic() + 1.0)
+            marshal.pump_for(controller, 1.0)
             seen.clear()
             controller.talk()
-            pump(controller, inbox, seen, time.monotonic() + 0.5)
+            marshal.pump_for(controller, 0.5)
             visitor = pad(synthesize("please speak louder", *VOICE), 0.4)
             volume = controller.state.volume_db
             pulse.say_in_room(visitor.tobytes())
-            pump(controller, inbox, seen, time.monotonic() + 8)
+            marshal.pump_for(controller, 8)
             heard = [e["intent"].name for e in seen if e.type is EventType.HEARD]
             assert heard == [IntentName.LOUDER], [(e.type, dict(e.data)) for e in seen if "word" not in e.type]
             assert controller.state.volume_db > volume

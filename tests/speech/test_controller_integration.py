@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,38 +12,12 @@ import pytest
 from kiosk.config import Settings
 from kiosk.controller import Controller
 from kiosk.engines import NullListener
-from kiosk.events import Event, EventType
+from kiosk.events import EventType
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.speech import create_speaker
+from tests.support.marshal import Marshal
 from tests.support.pulseaudio import PulseAudioServer
-
-
-class Marshal:
-    """Engine events queued here and handed to the controller on the test's thread, as the UI
-    does with Clock.schedule_once."""
-
-    def __init__(self) -> None:
-        self.inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self.seen: list[Event] = []
-
-    def __call__(self, item: Event) -> None:
-        self.inbox.put(item)
-
-    def pump_until(
-        self, controller: Controller, kind: EventType, timeout_s: float, **data: object
-    ) -> Event:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                item = self.inbox.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            self.seen.append(item)
-            controller.on_engine_event(item)
-            if item.type is kind and all(item.data.get(k) == v for k, v in data.items()):
-                return item
-        raise AssertionError(f"no {kind} {data} within {timeout_s} s; saw {[e.type for e in self.seen]}")
 
 
 @pytest.mark.real_audio
