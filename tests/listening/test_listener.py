@@ -15,7 +15,7 @@ import pytest
 from kiosk.config import Settings
 from kiosk.controller import Controller
 from kiosk.engines import Listener, NullListener
-from kiosk.events import Event, EventType
+from kiosk.events import EventType
 from kiosk.intents import IntentName
 from kiosk.library import Library
 from kiosk.listening import create_listener
@@ -23,38 +23,12 @@ from kiosk.listening import listener as listener_module
 from kiosk.listening.listener import FRAME_SAMPLES, MicrophoneError, MicrophoneListener
 from kiosk.listening.recognizer import Recognizer
 from tests.fakes import FakeSpeaker
+from tests.speech.fakes import EventLog
+from tests.support.marshal import Marshal
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, synthesize
 
 needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed")
-
-
-class Events:
-    """Collects events from any thread; `wait_for` blocks until one of a kind arrives."""
-
-    def __init__(self) -> None:
-        self.items: queue.Queue[Event] = queue.Queue()
-        self.seen: list[Event] = []
-
-    def __call__(self, item: Event) -> None:
-        self.items.put(item)
-
-    def wait_for(self, kind: EventType, timeout: float = 20.0) -> Event:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                item = self.items.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            self.seen.append(item)
-            if item.type is kind:
-                return item
-        raise AssertionError(f"no {kind} within {timeout} s; saw {[e.type for e in self.seen]}")
-
-    def kinds(self) -> list[EventType]:
-        while not self.items.empty():
-            self.seen.append(self.items.get())
-        return [e.type for e in self.seen]
 
 
 class FakeMicrophone:
@@ -110,24 +84,24 @@ def _speech(text: str) -> bytes:
 def test_missing_microphone_is_reported_once_and_picked_up_again(
     recognizer: Recognizer, fast_retry: None
 ) -> None:
-    events = Events()
+    events = EventLog()
     mic = FakeMicrophone()
     mic.present = False
     listener = MicrophoneListener(recognizer, events, mic)
     try:
-        events.wait_for(EventType.MICROPHONE_UNAVAILABLE)
+        events.wait_for(EventType.MICROPHONE_UNAVAILABLE, timeout_s=20)
         time.sleep(0.6)  # several quiet retries
         listener.start_listening()  # must not raise while the microphone is missing
         mic.present = True
-        events.wait_for(EventType.MICROPHONE_AVAILABLE)
+        events.wait_for(EventType.MICROPHONE_AVAILABLE, timeout_s=20)
         # Unplugged mid-session: the stream stops delivering and cannot be reopened.
         mic.present = False
-        events.wait_for(EventType.MICROPHONE_UNAVAILABLE)
+        events.wait_for(EventType.MICROPHONE_UNAVAILABLE, timeout_s=20)
         mic.present = True
-        events.wait_for(EventType.MICROPHONE_AVAILABLE)
+        events.wait_for(EventType.MICROPHONE_AVAILABLE, timeout_s=20)
     finally:
         listener.close()
-    kinds = [k for k in events.kinds() if k.name.startswith("MICROPHONE")]
+    kinds = [k for k in events.kinds() if k.startswith("microphone")]
     assert kinds == [
         EventType.MICROPHONE_UNAVAILABLE, EventType.MICROPHONE_AVAILABLE,
         EventType.MICROPHONE_UNAVAILABLE, EventType.MICROPHONE_AVAILABLE,
@@ -136,16 +110,16 @@ def test_missing_microphone_is_reported_once_and_picked_up_again(
 
 @needs_espeak
 def test_push_to_talk_hears_one_utterance(recognizer: Recognizer) -> None:
-    events = Events()
+    events = EventLog()
     mic = FakeMicrophone()
     listener = MicrophoneListener(recognizer, events, mic)
     try:
         mic.pcm.put(_speech("please speak louder"))  # before listening: must be ignored
         time.sleep(1.5)
         listener.start_listening()
-        events.wait_for(EventType.LISTENING_STARTED)
+        events.wait_for(EventType.LISTENING_STARTED, timeout_s=20)
         mic.pcm.put(_speech("tell me about second opinions"))
-        heard = events.wait_for(EventType.HEARD)
+        heard = events.wait_for(EventType.HEARD, timeout_s=20)
     finally:
         listener.close()
     intent = heard["intent"]
@@ -156,11 +130,11 @@ def test_push_to_talk_hears_one_utterance(recognizer: Recognizer) -> None:
 
 
 def test_listening_times_out_with_a_prompt(recognizer: Recognizer) -> None:
-    events = Events()
+    events = EventLog()
     listener = MicrophoneListener(recognizer, events, FakeMicrophone(), listen_timeout_s=0.5)
     try:
         listener.start_listening()
-        not_understood = events.wait_for(EventType.NOT_UNDERSTOOD)
+        not_understood = events.wait_for(EventType.NOT_UNDERSTOOD, timeout_s=20)
     finally:
         listener.close()
     assert not_understood["reason"] == "timeout"
@@ -169,14 +143,14 @@ def test_listening_times_out_with_a_prompt(recognizer: Recognizer) -> None:
 
 @needs_espeak
 def test_deaf_while_speaking_except_for_stop(recognizer: Recognizer) -> None:
-    events = Events()
+    events = EventLog()
     mic = FakeMicrophone()
     listener = MicrophoneListener(recognizer, events, mic)
     try:
         listener.set_deaf(True)
         mic.pcm.put(_speech("next section please"))
         mic.pcm.put(_speech("stop"))
-        heard = events.wait_for(EventType.HEARD)
+        heard = events.wait_for(EventType.HEARD, timeout_s=20)
     finally:
         listener.close()
     assert heard["intent"].name is IntentName.STOP
@@ -184,7 +158,7 @@ def test_deaf_while_speaking_except_for_stop(recognizer: Recognizer) -> None:
 
 
 def test_microphone_none_gives_a_null_listener(library: Library) -> None:
-    listener = create_listener(Settings(microphone="none"), library, Events())
+    listener = create_listener(Settings(microphone="none"), library, EventLog())
     assert isinstance(listener, NullListener)
     assert isinstance(listener, Listener)
 
@@ -238,26 +212,21 @@ def test_speech_through_the_virtual_microphone_drives_the_controller(
     """espeak-ng -> PulseAudio pipe source -> sounddevice -> endpointer -> decoder -> controller."""
     settings = Settings()
     controller = Controller(settings, library)
-    engine_events = Events()
-    listener = create_listener(settings, library, engine_events)
+    # The UI marshals engine events onto its thread; the test does it here, in order.
+    marshal = Marshal()
+    listener = create_listener(settings, library, marshal)
     controller.attach(FakeSpeaker(controller.on_engine_event), listener)
     try:
         volume = controller.state.volume_db
         controller.talk()  # push-to-talk, as the Talk button and keypad 0 do
         microphone.speech.put(_speech("please speak louder"))
-        heard = engine_events.wait_for(EventType.HEARD, timeout=30)
-        # The UI marshals engine events onto its thread; the test does it here, in order.
-        for item in engine_events.seen:
-            controller.on_engine_event(item)
+        heard = marshal.pump_until(controller, EventType.HEARD, 30)
         assert heard["intent"].name is IntentName.LOUDER
         assert controller.state.volume_db > volume
 
-        engine_events.seen.clear()
         controller.talk()
         microphone.speech.put(_speech("tell me about second opinions"))
-        engine_events.wait_for(EventType.HEARD, timeout=30)
-        for item in engine_events.seen:
-            controller.on_engine_event(item)
+        marshal.pump_until(controller, EventType.HEARD, 30)
         assert controller.state.topic == "second-opinions"
     finally:
         listener.close()
@@ -267,13 +236,13 @@ def test_speech_through_the_virtual_microphone_drives_the_controller(
 def test_wake_phrase_mode(library: Library) -> None:
     """"hello kiosk, <command>" acts at once; other talk is ignored without a word."""
     settings = Settings(listen_mode="wake-phrase", wake_phrase="hello kiosk")
-    events = Events()
+    events = EventLog()
     mic = FakeMicrophone()
     listener = create_listener(settings, library, events, source=mic)
     try:
         mic.pcm.put(_speech("where did i leave my car keys"))
         mic.pcm.put(_speech("hello kiosk speak louder"))
-        heard = events.wait_for(EventType.HEARD, timeout=30)
+        heard = events.wait_for(EventType.HEARD, timeout_s=30)
     finally:
         listener.close()
     assert heard["intent"].name is IntentName.LOUDER
