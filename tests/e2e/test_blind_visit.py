@@ -8,7 +8,6 @@ what it observed; every observation is asserted here.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from tests.listening.test_listener import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay
-from tests.ui.runner import ROOT, Report
+from tests.ui.runner import ROOT, Report, read_report
 
 pytestmark = [pytest.mark.real_audio, pytest.mark.real_window, pytest.mark.slow]
 
@@ -89,14 +88,9 @@ def run_visit(display: XvfbDisplay, pulse: PulseAudioServer, out: Path) -> Repor
         speaker.join(timeout=10)
     finally:
         microphone.close()
-    report_path = out / "report.json"
-    if not report_path.is_file():
-        raise AssertionError(f"the visit driver wrote no report:\n{log}")
-    data = json.loads(report_path.read_text())
-    if data.get("error"):
-        raise AssertionError(f"the visit driver failed:\n{data['error']}\n{log}")
+    report = read_report(SIZE, out, "the visit driver", log)
     assert said and set(said) == {"next"}, f"the visit asked to say {said}"
-    return Report(SIZE, data, out, log)
+    return report
 
 
 def test_blind_visit_keypad_and_voice(

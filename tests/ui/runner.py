@@ -59,10 +59,15 @@ def run_driver(
         timeout=RUN_TIMEOUT_S, check=False,
     )
     log = result.stdout[-4000:] + result.stderr[-4000:]
+    return read_report(size, out, f"the window driver (exit {result.returncode})", log)
+
+
+def read_report(size: tuple[int, int], out: Path, driver: str, log: str) -> Report:
+    """The report a driver child process wrote into `out`; raises if it wrote none or failed."""
     report_path = out / "report.json"
     if not report_path.is_file():
-        raise RuntimeError(f"the window driver wrote no report (exit {result.returncode}):\n{log}")
+        raise RuntimeError(f"{driver} wrote no report:\n{log}")
     data = json.loads(report_path.read_text())
     if data.get("error"):
-        raise RuntimeError(f"the window driver failed:\n{data['error']}\n{log}")
+        raise RuntimeError(f"{driver} failed:\n{data['error']}\n{log}")
     return Report(size, data, out, log)
