@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -92,6 +92,10 @@ class CommandWords:
     carriers: tuple[str, ...]
     wrappers: tuple[str, ...]
     background: tuple[str, ...]
+    #: word -> the words it stands for here ("sound" -> ("volume",), "cant" -> ("can", "not")).
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: Words that, just before a command, turn it down ("do not stop").
+    negations: frozenset[str] = frozenset()
 
     def phrases(self) -> Iterable[str]:
         """Every command phrasing, for the speech recogniser's search."""
@@ -135,6 +139,27 @@ def _carriers(
     return tuple(
         " {} ".join(" ".join(normalize(part)) for part in v.split("{}")).strip() for v in value
     )
+
+
+def _synonyms(
+    data: Mapping[str, Any], path: Path, problems: list[ContentProblem]
+) -> Mapping[str, tuple[str, ...]]:
+    """ "volume = sound, loudness" -> {"sound": ("volume",), "loudness": ("volume",)}."""
+    value = data.get("synonyms", [])
+    table: dict[str, tuple[str, ...]] = {}
+    for entry in value if isinstance(value, list) else [None]:
+        meant, equals, others = entry.partition("=") if isinstance(entry, str) else ("", "", "")
+        words = [normalize(other) for other in others.split(",")]
+        if not (equals and normalize(meant) and words and all(len(w) == 1 for w in words)):
+            problems.append(ContentProblem(
+                path, 1, "bad-synonyms",
+                f"synonyms must be a list like \"volume = sound, loudness\" (one word after "
+                f"=, each); got {entry!r}",
+            ))
+            continue
+        for (word,) in words:
+            table[word] = tuple(normalize(meant))
+    return MappingProxyType(table)
 
 
 def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[ContentProblem]]:
@@ -186,6 +211,8 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         carriers=_carriers(words, "carriers", path, problems),
         wrappers=_carriers(words, "wrappers", path, problems),
         background=_word_list(background, "phrases", path, problems),
+        synonyms=_synonyms(words, path, problems),
+        negations=frozenset(_word_list(words, "negations", path, problems)),
     )
     return (None if problems else result), problems
 
@@ -205,6 +232,15 @@ class _Name:
     tokens: tuple[str, ...]
     topic: str
     section: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A command phrasing as tokens; `exact` ones are matched with their filler words too."""
+
+    intent: IntentName
+    tokens: tuple[str, ...]
+    exact: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,24 +267,33 @@ class Understanding:
         self.commands = commands if commands is not None else load_commands(library.root)
         words = self.commands
         self._fillers = words.fillers
-        self._command_phrases: list[tuple[IntentName, tuple[str, ...]]] = []
+        self._synonyms = words.synonyms
+        self._negations = frozenset(stem(w) for w in words.negations)
+        self._glue = frozenset(
+            stem(w) for w in (*words.requests, *words.stopwords, *words.question_words)
+        )
+        self._command_phrases: list[_Phrase] = []
         for intent, phrasings in words.commands.items():
             for phrasing in phrasings:
-                tokens = self._content(phrasing.split()) or tuple(phrasing.split())
-                self._command_phrases.append((intent, tokens))
+                said = self._canonical(phrasing.split())
+                tokens = self._content(said)
+                # "what can I do" is fillers and glue words only: matched word for word, or
+                # "what" alone would be a command.
+                exact = set(tokens) <= self._glue and len(said) > len(tokens)
+                if exact or not tokens:
+                    tokens, exact = tuple(stem(w) for w in said), True
+                self._command_phrases.append(_Phrase(intent, tokens, exact))
         # How specific each word is to each command: 1 / number of commands using it.
         users: dict[str, set[IntentName]] = {}
-        for intent, tokens in self._command_phrases:
-            for token in tokens:
-                users.setdefault(token, set()).add(intent)
+        for phrase in self._command_phrases:
+            for token in phrase.tokens:
+                if not phrase.exact or token not in self._fillers:
+                    users.setdefault(token, set()).add(phrase.intent)
         self._command_words = tuple(words.commands)
         self._keyword_weight = {
             (token, intent): 1.0 / len(owners)
             for token, owners in users.items() for intent in owners
         }
-        self._glue = frozenset(
-            stem(w) for w in (*words.requests, *words.stopwords, *words.question_words)
-        )
         self._names: list[_Name] = []
         for topic in library.topics:
             for label in (topic.title, topic.id.replace("-", " "), *topic.aliases):
@@ -279,15 +324,26 @@ class Understanding:
             self._ranker.index(corpus, show_progress=False)
 
     def _add_name(self, label: str, topic: str, section: str | None) -> None:
-        tokens = self._content(normalize(label))
+        tokens = self._content(self._canonical(normalize(label)))
         if tokens:
             self._names.append(_Name(tokens, topic, section))
+
+    def _canonical(self, words: Sequence[str]) -> list[str]:
+        """Synonyms (from commands.toml) replaced by the words they stand for; a word said
+        twice in a row ("wait wait") counted once."""
+        result: list[str] = []
+        for word in words:
+            meant = self._synonyms.get(word) or self._synonyms.get(stem(word)) or (word,)
+            for token in meant:
+                if not result or result[-1] != token:
+                    result.append(token)
+        return result
 
     def _content(self, words: Sequence[str]) -> tuple[str, ...]:
         return tuple(stem(w) for w in words if w not in self._fillers)
 
     def _index_tokens(self, text: str) -> list[str]:
-        return self._ranked(normalize(text))
+        return self._ranked(self._canonical(normalize(text)))
 
     def _ranked(self, words: Sequence[str]) -> list[str]:
         """Tokens that count when ranking answers: no fillers, requests or common words."""
@@ -306,8 +362,9 @@ class Understanding:
 
     def understand(self, text: str) -> Intent:
         """The intent of one utterance or typed line; `none` when it is not for the kiosk."""
-        words = normalize(text)
-        heard = " ".join(words) or None
+        said = normalize(text)
+        heard = " ".join(said) or None
+        words = self._canonical(said)
         if not words:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard)
         for intent in (self._command(words), self._name(words), self._question(words)):
@@ -318,32 +375,67 @@ class Understanding:
                 )
         return Intent(IntentName.NONE, confidence=0.0, heard=heard)
 
+    def _explained(
+        self, intent: IntentName, words: Sequence[str]
+    ) -> tuple[set[int], int, bool]:
+        """(positions of content tokens that `intent`'s phrasings explain, tokens they cover,
+        whether a negation comes just before a run).
+
+        A run of a phrasing explains its words that are not glue ("go home" explains "home"),
+        or all of them when every one is glue ("go on").
+        """
+        stems = [stem(w) for w in words]
+        # Where each word sits among the content tokens (None for a filler).
+        position: list[int | None] = []
+        for word in words:
+            position.append(None if word in self._fillers else len(position) - position.count(None))
+        tokens = [stems[i] for i, at in enumerate(position) if at is not None]
+        covered: set[int] = set()
+        explained: set[int] = set()
+        starts: list[int] = []
+        for phrase in self._command_phrases:
+            if phrase.intent is not intent:
+                continue
+            haystack = stems if phrase.exact else tokens
+            start = _find_run(phrase.tokens, haystack)
+            if start < 0:
+                continue
+            end = start + len(phrase.tokens)
+            if phrase.exact:
+                run = [at for at in position[start:end] if at is not None]
+            else:
+                run = list(range(start, end))
+            informative = [at for at in run if tokens[at] not in self._glue]
+            covered.update(run)
+            explained.update(informative or run)
+            starts += run[:1]
+        negated = any(
+            at > 0 and at - 1 not in covered and tokens[at - 1] in self._negations
+            for at in starts
+        )
+        return explained, len(covered), negated
+
     def _command(self, words: Sequence[str]) -> Intent | None:
         """The command whose phrasings best explain the utterance, if they explain enough of it.
 
-        A token counts fully for an intent when it lies in a run of one of that intent's
-        phrasings ("too slow"), and partly when it is merely one of its words ("slow", shared
-        with other intents). Glue words ("take", "be", "go") neither help nor hurt; any other
-        word is unexplained and counts against.
+        A token counts fully for an intent when a run of one of that intent's phrasings
+        explains it ("too slow"), and partly when it is merely one of its words ("slow", shared
+        with other intents). Glue words ("take", "go", "too") neither explain nor count against
+        unless a phrasing is made of them alone: "go home" explains "go home after this" only by
+        half. Any other word not explained counts against.
         """
         tokens = self._content(words)
         if not tokens:
             return None
         best: tuple[float, float, IntentName] | None = None
         for intent in self._command_words:
-            covered: set[int] = set()
-            for phrase_intent, phrase in self._command_phrases:
-                if phrase_intent is intent:
-                    start = _find_run(phrase, tokens)
-                    if start >= 0:
-                        covered.update(range(start, start + len(phrase)))
-            score = float(len(covered))
-            explained = len(covered)
-            unexplained = 0
+            runs, covered, negated = self._explained(intent, words)
+            if negated:  # "please do not stop": not a wish for this command
+                continue
+            score = float(covered)
+            explained, unexplained = len(runs), 0
             for index, token in enumerate(tokens):
-                if index in covered:
-                    continue
-                if token in self._glue:
+                if index in runs or token in self._glue:
                     continue
                 weight = self._keyword_weight.get((token, intent), 0.0)
                 if weight:
@@ -351,9 +443,9 @@ class Understanding:
                     explained += 1
                 else:
                     unexplained += 1
-            if score < 0.9:
+            if score < 0.9 or not explained:
                 continue
-            share = explained / max(1, explained + unexplained)
+            share = explained / (explained + unexplained)
             rank = (score * share, share, intent)
             if best is None or rank[:2] > best[:2]:
                 best = rank
@@ -363,39 +455,60 @@ class Understanding:
         return Intent(intent, confidence=share * min(1.0, score))
 
     def _is_question(self, words: Sequence[str]) -> bool:
-        joined = " ".join(words)
-        if any(joined.startswith(opening) for opening in self.commands.request_openings):
-            return False
+        """Starts with a question word, and is not a request put as one ("could you tell me
+        about ..."): a request opening after only fillers and question words makes it a request."""
+        skippable = self._fillers | self.commands.question_words
+        for index, word in enumerate(words):
+            rest = " ".join(words[index:]) + " "
+            if any(rest.startswith(f"{opening} ") for opening in self.commands.request_openings):
+                return False
+            if word not in skippable:
+                break
         return words[0] in self.commands.question_words
 
     def _name(self, words: Sequence[str]) -> Intent | None:
-        if self._is_question(words):
-            return None
+        """The topic or section the utterance names.
+
+        All of a target's names count together ("insurance coverage" names one section twice),
+        and a section's topic's names count for the section ("types of calcifications"). Request
+        words around the names ("tell me about ...") and glue words do not count against; any
+        other word does. A question is taken as a name only when it is one, word for word
+        ("when opinions differ").
+        """
         tokens = self._content(words)
         if not tokens:
             return None
-        # Request words around the name ("tell me about ...") and glue words do not count
-        # against it; any other word does.
-        requests = self._glue
-        best: tuple[float, int, _Name] | None = None
+        question = self._is_question(words)
+        targets: dict[tuple[str, str | None], set[int]] = {}
+        topics: dict[str, set[int]] = {}
         for name in self._names:
             start = _find_run(name.tokens, tokens)
-            if start >= 0:
-                rest = [
-                    token for index, token in enumerate(tokens)
-                    if not start <= index < start + len(name.tokens) and token not in requests
-                ]
-                score = len(name.tokens) / (len(name.tokens) + len(rest))
-                # A section name is more specific than a topic alias that says the same words.
-                rank = (score, 1 if name.section else 0, name)
-                if best is None or rank[:2] > best[:2]:
-                    best = rank
+            if start < 0 or (question and len(name.tokens) != len(tokens)):
+                continue
+            run = range(start, start + len(name.tokens))
+            targets.setdefault((name.topic, name.section), set()).update(run)
+            if name.section is None:
+                topics.setdefault(name.topic, set()).update(run)
+        best: tuple[float, int, tuple[str, str | None]] | None = None
+        for target, covered in targets.items():
+            topic, section = target
+            if section is not None:
+                covered = covered | topics.get(topic, set())
+            rest = [
+                token for index, token in enumerate(tokens)
+                if index not in covered and token not in self._glue
+            ]
+            score = len(covered) / (len(covered) + len(rest))
+            # A section name is more specific than a topic alias that says the same words.
+            rank = (score, 1 if section else 0, target)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
         if best is None or best[0] < NAME_THRESHOLD:
             return None
-        score, _, name = best
-        if name.section is None:
-            return Intent(IntentName.TOPIC, topic=name.topic, confidence=score)
-        return Intent(IntentName.SECTION, topic=name.topic, section=name.section, confidence=score)
+        score, _, (topic, section) = best
+        if section is None:
+            return Intent(IntentName.TOPIC, topic=topic, confidence=score)
+        return Intent(IntentName.SECTION, topic=topic, section=section, confidence=score)
 
     def _question(self, words: Sequence[str]) -> Intent | None:
         if self._ranker is None:
@@ -403,6 +516,10 @@ class Understanding:
         query = list(dict.fromkeys(self._ranked(words)))
         known = [token for token in query if token in self._vocabulary]
         if not known or len(known) / len(query) < ANSWER_THRESHOLD:
+            return None
+        question = self._is_question(words)
+        # One content word of a statement ("let me think") is too little to answer.
+        if not question and len(query) < 2:
             return None
         scores = np.asarray(self._ranker.get_scores(known), dtype=float)
         best = int(scores.argmax())
@@ -414,7 +531,7 @@ class Understanding:
         found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
         share = sum(token in found for token in query) / len(query)
         # A statement ("my back hurts") must be about the content as a whole to be answered.
-        needed = ANSWER_THRESHOLD if self._is_question(words) else STATEMENT_THRESHOLD
+        needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:
             return None
         return Intent(
