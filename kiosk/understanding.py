@@ -5,9 +5,12 @@ topic and section names from the topics' titles and aliases, answers from the se
 (ranked with BM25). A clinic that adds a topic or an alias gets it understood without code.
 
 Matching works on "content tokens": the words left after normalising (lower case, contractions
-spelled out, numbers as words) and dropping fillers ("please", "could you", "the"). A phrasing
-matches when its content tokens appear in a row; its score is the share of the utterance's content
-tokens it explains, so "next" alone is sure but "is the bathroom next to the lift" is not.
+spelled out, numbers as words), replacing synonyms by the words they stand for ("sound" ->
+"volume", both from commands.toml) and dropping fillers ("please", "could you", "the"). A phrasing
+matches when its content tokens appear in a row; its score is the share of the utterance's
+informative tokens it explains, so "next" alone is sure but "is the bathroom next to the lift" is
+not. Glue words (requests, common words) neither explain nor count against; a negation just
+before a command ("do not stop") turns it down.
 """
 
 from __future__ import annotations
@@ -29,10 +32,14 @@ COMMANDS_FILE = "commands.toml"
 
 #: Share of an utterance's content words a command or name must explain to be taken.
 COMMAND_THRESHOLD = 0.66
+#: Words of command phrasings up to this long count as that command's keywords on their own.
+KEYWORD_PHRASE_WORDS = 2
 NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
+#: How many of BM25's best passages are weighed for the one holding most of a question's words.
+CANDIDATES = 5
 
 _CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
@@ -96,6 +103,8 @@ class CommandWords:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     #: Words that, just before a command, turn it down ("do not stop").
     negations: frozenset[str] = frozenset()
+    #: Openings that make a question of what follows ("i was wondering if ...").
+    question_openings: tuple[str, ...] = ()
 
     def phrases(self) -> Iterable[str]:
         """Every command phrasing, for the speech recogniser's search."""
@@ -213,6 +222,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         background=_word_list(background, "phrases", path, problems),
         synonyms=_synonyms(words, path, problems),
         negations=frozenset(_word_list(words, "negations", path, problems)),
+        question_openings=_word_list(words, "question_openings", path, problems),
     )
     return (None if problems else result), problems
 
@@ -284,11 +294,14 @@ class Understanding:
                     tokens, exact = tuple(stem(w) for w in said), True
                 self._command_phrases.append(_Phrase(intent, tokens, exact))
         # How specific each word is to each command: 1 / number of commands using it.
+        # Only short phrasings lend their words as keywords: every word of "too loud" carries
+        # the wish, but "time" in "one more time" does not ("what time is it").
         users: dict[str, set[IntentName]] = {}
         for phrase in self._command_phrases:
+            if phrase.exact or len(phrase.tokens) > KEYWORD_PHRASE_WORDS:
+                continue
             for token in phrase.tokens:
-                if not phrase.exact or token not in self._fillers:
-                    users.setdefault(token, set()).add(phrase.intent)
+                users.setdefault(token, set()).add(phrase.intent)
         self._command_words = tuple(words.commands)
         self._keyword_weight = {
             (token, intent): 1.0 / len(owners)
@@ -455,16 +468,20 @@ class Understanding:
         return Intent(intent, confidence=share * min(1.0, score))
 
     def _is_question(self, words: Sequence[str]) -> bool:
-        """Starts with a question word, and is not a request put as one ("could you tell me
-        about ..."): a request opening after only fillers and question words makes it a request."""
+        """Starts with a question word or an indirect one ("i was wondering if"), and is not a
+        request put as a question ("could you tell me about ..."). Openings count after fillers
+        and question words ("um could you ...")."""
         skippable = self._fillers | self.commands.question_words
-        for index, word in enumerate(words):
-            rest = " ".join(words[index:]) + " "
-            if any(rest.startswith(f"{opening} ") for opening in self.commands.request_openings):
-                return False
-            if word not in skippable:
-                break
-        return words[0] in self.commands.question_words
+        commands = self.commands
+        for openings, verdict in ((commands.request_openings, False),
+                                  (commands.question_openings, True)):
+            for index, word in enumerate(words):
+                rest = " ".join(words[index:]) + " "
+                if any(rest.startswith(f"{opening} ") for opening in openings):
+                    return verdict
+                if word not in skippable:
+                    break
+        return words[0] in commands.question_words
 
     def _name(self, words: Sequence[str]) -> Intent | None:
         """The topic or section the utterance names.
@@ -510,6 +527,13 @@ class Understanding:
             return Intent(IntentName.TOPIC, topic=topic, confidence=score)
         return Intent(IntentName.SECTION, topic=topic, section=section, confidence=score)
 
+    def _share(self, query: Sequence[str], passage: _Passage) -> float:
+        """Share of the query's tokens found in a passage or its section's names."""
+        found = set(self._index_tokens(passage.text))
+        section = self.library.section(passage.topic, passage.section)
+        found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
+        return sum(token in found for token in query) / len(query)
+
     def _question(self, words: Sequence[str]) -> Intent | None:
         if self._ranker is None:
             return None
@@ -522,14 +546,15 @@ class Understanding:
         if not question and len(query) < 2:
             return None
         scores = np.asarray(self._ranker.get_scores(known), dtype=float)
-        best = int(scores.argmax())
-        if scores[best] <= 0.0:
+        # BM25 may rank first a short passage with one rare word of the question; of the best
+        # few, the one that holds most of the question's words answers it.
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable")[:CANDIDATES] if scores[i] > 0]
+        if not ranked:
             return None
-        passage = self._passages[best]
-        found = set(self._index_tokens(passage.text))
-        section = self.library.section(passage.topic, passage.section)
-        found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
-        share = sum(token in found for token in query) / len(query)
+        share, passage = max(
+            ((self._share(query, self._passages[i]), self._passages[i]) for i in ranked),
+            key=lambda pair: pair[0],
+        )
         # A statement ("my back hurts") must be about the content as a whole to be answered.
         needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:

@@ -100,6 +100,43 @@ def test_vocabulary_comes_from_content(library: Library, tmp_path: Path) -> None
     assert Understanding(library).understand("tell me about the car park").name is IntentName.NONE
 
 
+def test_synonyms_negations_and_openings_come_from_content(
+    library: Library, tmp_path: Path
+) -> None:
+    """commands.toml's word lists shape understanding; a clinic edits them without code."""
+    bundled = Understanding(library)
+    assert bundled.understand("turn the sound up").name is IntentName.LOUDER
+    assert bundled.understand("youre going too quick").name is IntentName.SLOWER
+    assert bundled.understand("please don't stop reading").name is IntentName.NONE
+    assert bundled.understand("no, stop").name is IntentName.STOP
+    wondering = bundled.understand("I was wondering if calcifications are common")
+    assert (wondering.name, wondering.section) == (IntentName.ASK, "what-they-are")
+    request = bundled.understand("could you tell me about the insurance part")
+    assert (request.name, request.section) == (IntentName.SECTION, "insurance")
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    path = tree / "commands.toml"
+    text = path.read_text(encoding="utf-8")
+    assert '"volume = sound", ' in text and 'negations = ["not", "never"]' in text
+    path.write_text(
+        text.replace('"volume = sound", ', "").replace('negations = ["not", "never"]', ""),
+        encoding="utf-8",
+    )
+    edited = Understanding(load_library(tree))
+    assert edited.understand("turn the sound up").name is IntentName.NONE
+    assert edited.understand("please don't stop reading").name is IntentName.STOP
+    path.write_text(text.replace('"volume = sound"', '"volume = sound level"'), encoding="utf-8")
+    assert [p.code for p in check_commands(tree)[1]] == ["bad-synonyms"]
+
+
+def test_fillers_and_glue_alone_are_not_commands(understanding: Understanding) -> None:
+    """ "what can I do" asks for help, but "what" alone or "go home after this" does not."""
+    assert understanding.understand("what can I do").name is IntentName.HELP
+    assert understanding.understand("wait, wait").name is IntentName.PAUSE
+    for text in ("what", "so what", "let's go home after this"):
+        assert understanding.understand(text).name is IntentName.NONE, text
+
+
 def test_commands_file_problems_are_reported(library: Library, tmp_path: Path) -> None:
     tree = tmp_path / "en"
     shutil.copytree(library.root, tree)
