@@ -38,8 +38,6 @@ NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
-#: How many of BM25's best passages are weighed for the one holding most of a question's words.
-CANDIDATES = 5
 
 _CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
@@ -481,7 +479,10 @@ class Understanding:
                     return verdict
                 if word not in skippable:
                     break
-        return words[0] in commands.question_words
+        # "um, what are ...": the first word that is not a mere filler.
+        mere = self._fillers - commands.question_words
+        first = next((word for word in words if word not in mere), "")
+        return first in commands.question_words
 
     def _name(self, words: Sequence[str]) -> Intent | None:
         """The topic or section the utterance names.
@@ -546,15 +547,11 @@ class Understanding:
         if not question and len(query) < 2:
             return None
         scores = np.asarray(self._ranker.get_scores(known), dtype=float)
-        # BM25 may rank first a short passage with one rare word of the question; of the best
-        # few, the one that holds most of the question's words answers it.
-        ranked = [int(i) for i in np.argsort(-scores, kind="stable")[:CANDIDATES] if scores[i] > 0]
-        if not ranked:
+        best = int(scores.argmax())
+        if scores[best] <= 0.0:
             return None
-        share, passage = max(
-            ((self._share(query, self._passages[i]), self._passages[i]) for i in ranked),
-            key=lambda pair: pair[0],
-        )
+        passage = self._passages[best]
+        share = self._share(query, passage)
         # A statement ("my back hurts") must be about the content as a whole to be answered.
         needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:

@@ -105,7 +105,7 @@ def test_synonyms_negations_and_openings_come_from_content(
 ) -> None:
     """commands.toml's word lists shape understanding; a clinic edits them without code."""
     bundled = Understanding(library)
-    assert bundled.understand("turn the sound up").name is IntentName.LOUDER
+    assert bundled.understand("a bit more sound please").name is IntentName.LOUDER
     assert bundled.understand("youre going too quick").name is IntentName.SLOWER
     assert bundled.understand("please don't stop reading").name is IntentName.NONE
     assert bundled.understand("no, stop").name is IntentName.STOP
@@ -123,7 +123,7 @@ def test_synonyms_negations_and_openings_come_from_content(
         encoding="utf-8",
     )
     edited = Understanding(load_library(tree))
-    assert edited.understand("turn the sound up").name is IntentName.NONE
+    assert edited.understand("a bit more sound please").name is IntentName.NONE
     assert edited.understand("please don't stop reading").name is IntentName.STOP
     path.write_text(text.replace('"volume = sound"', '"volume = sound level"'), encoding="utf-8")
     assert [p.code for p in check_commands(tree)[1]] == ["bad-synonyms"]
