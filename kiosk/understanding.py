@@ -465,10 +465,10 @@ class Understanding:
         score, share, intent = best
         return Intent(intent, confidence=share * min(1.0, score))
 
-    def _is_question(self, words: Sequence[str]) -> bool:
-        """Starts with a question word or an indirect one ("i was wondering if"), and is not a
-        request put as a question ("could you tell me about ..."). Openings count after fillers
-        and question words ("um could you ...")."""
+    def _opening(self, words: Sequence[str]) -> bool | None:
+        """True for a question opening ("i was wondering if"), False for a request opening
+        ("could you tell me about"), None for neither; openings count after fillers and
+        question words ("um could you ...")."""
         skippable = self._fillers | self.commands.question_words
         commands = self.commands
         for openings, verdict in ((commands.request_openings, False),
@@ -479,10 +479,18 @@ class Understanding:
                     return verdict
                 if word not in skippable:
                     break
+        return None
+
+    def _is_question(self, words: Sequence[str]) -> bool:
+        """Starts with a question word or an indirect one ("i was wondering if"), and is not a
+        request put as a question ("could you tell me about ...")."""
+        opening = self._opening(words)
+        if opening is not None:
+            return opening
         # "um, what are ...": the first word that is not a mere filler.
-        mere = self._fillers - commands.question_words
+        mere = self._fillers - self.commands.question_words
         first = next((word for word in words if word not in mere), "")
-        return first in commands.question_words
+        return first in self.commands.question_words
 
     def _name(self, words: Sequence[str]) -> Intent | None:
         """The topic or section the utterance names.
@@ -542,7 +550,8 @@ class Understanding:
         known = [token for token in query if token in self._vocabulary]
         if not known or len(known) / len(query) < ANSWER_THRESHOLD:
             return None
-        question = self._is_question(words)
+        # A question, or a request for something the content tells ("tell me about menopause").
+        question = self._is_question(words) or self._opening(words) is False
         # One content word of a statement ("let me think") is too little to answer.
         if not question and len(query) < 2:
             return None

@@ -70,6 +70,11 @@ def test_questions_are_answered_from_the_passage_that_answers_them(
     assert (insurance.name, insurance.section) == (IntentName.ASK, "insurance")
     assert insurance.answer is not None
     assert insurance.answer in library.section("second-opinions", "insurance").text
+    # A request for what the content tells is answered like a question; one word of a
+    # statement is not enough.
+    request = understanding.understand("tell me about menopause")
+    assert (request.name, request.section) == (IntentName.ASK, "what-they-are")
+    assert understanding.understand("hmm, let me think").name is IntentName.NONE
 
 
 @pytest.mark.parametrize("text", [
