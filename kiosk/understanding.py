@@ -327,6 +327,10 @@ class Understanding:
                 # with the sentence that matches rather than with the one before it.
                 corpus.append(self._index_tokens(f"{sentence} {names}"))
         self._vocabulary = frozenset(token for doc in corpus for token in doc)
+        self._everyday = frozenset(
+            token for phrase in words.background
+            for token in self._ranked(self._canonical(phrase.split()))
+        )
         self._ranker: Any = None
         if corpus:
             import bm25s  # imported here: it is heavy and only questions need it
@@ -552,8 +556,9 @@ class Understanding:
             return None
         # A question, or a request for something the content tells ("tell me about menopause").
         question = self._is_question(words) or self._opening(words) is False
-        # One content word of a statement ("let me think") is too little to answer.
-        if not question and len(query) < 2:
+        # One content word of a statement ("let me think") is too little to answer, and so is
+        # one of a question when everyday talk uses it too ("what time is it").
+        if len(query) < 2 and (not question or query[0] in self._everyday):
             return None
         scores = np.asarray(self._ranker.get_scores(known), dtype=float)
         best = int(scores.argmax())

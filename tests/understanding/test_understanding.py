@@ -80,7 +80,7 @@ def test_questions_are_answered_from_the_passage_that_answers_them(
 @pytest.mark.parametrize("text", [
     "is the bathroom next to the elevator", "what time does the cafeteria open",
     "my husband is parking the car", "the weather is lovely", "my back hurts",
-    "who is next in line", "", "   ", "?!", "um",
+    "who is next in line", "", "   ", "?!", "um", "have you got the time", "please don't stop",
 ])
 def test_chatter_and_noise_are_none(understanding: Understanding, text: str) -> None:
     assert understanding.understand(text).name is IntentName.NONE
