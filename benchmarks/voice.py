@@ -8,6 +8,7 @@ peak RSS is its own.
 
     .venv/bin/python -m benchmarks.voice                 # kiosk (lm search) vs baseline
     .venv/bin/python -m benchmarks.voice --searches lm,jsgf,kws --no-baseline
+    .venv/bin/python -m benchmarks.voice --searches lm,lm-unwarped --no-baseline
     .venv/bin/python -m benchmarks.voice --voices-per-item 6 --hard   # bigger set, hard voices
 
 "ms from end of audio to intent": the kiosk streams each clip in 30 ms chunks as a microphone
@@ -94,10 +95,13 @@ def _run(system: str, voices_per_item: int, hard: bool, out: Any) -> None:
             times.append(time.perf_counter() - start)
             return intent
     else:
+        from kiosk.listening.decoder import WARPS
         from kiosk.listening.denoise import Denoiser
         from kiosk.listening.recognizer import Recognizer
 
-        kiosk = Recognizer(library, search=system)
+        # "lm-unwarped": the same search with the unwarped decoder alone (docs/voice.md).
+        search, _, variant = system.partition("-")
+        kiosk = Recognizer(library, search=search, warps=() if variant == "unwarped" else WARPS)
 
         def decode(samples: np.ndarray) -> Any:
             denoiser = Denoiser()
@@ -171,7 +175,10 @@ def _print(results: list[Result]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--searches", default="lm", help="kiosk searches: lm,jsgf,kws")
+    parser.add_argument(
+        "--searches", default="lm",
+        help="kiosk searches: lm,jsgf,kws; lm-unwarped is lm without the warped decoders",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip recognize_sphinx")
     parser.add_argument("--voices-per-item", type=int, default=1,
                         help="voices each phrasing is spoken in (the set rotates through them)")

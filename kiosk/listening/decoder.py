@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 #: gives the posterior used to reject out-of-scope speech.
 DECODER_OPTIONS: dict[str, Any] = {"fwdflat": False, "bestpath": True, "dither": False}
 
+#: Frequency warps (vocal-tract length) of the extra decoders that hear each utterance beside the
+#: unwarped one: voices longer and shorter than the acoustic model's average are heard better by
+#: one of them (docs/voice.md, "Warped decoders"). Each costs one more decode of the same audio.
+WARPS: tuple[float, ...] = (0.88, 1.12)
+
 #: Keyphrase-spotting threshold (a log-likelihood ratio): lower spots more, with more false alarms.
 KWS_THRESHOLD = 1e-25
 
@@ -59,6 +64,8 @@ class Heard:
     text: str
     confidence: float
     frames: int
+    #: What the decoders listening with a warped frequency axis made of the same audio.
+    warped: tuple[Heard, ...] = ()
 
 
 class SpeechDecoder:
@@ -71,11 +78,10 @@ class SpeechDecoder:
         search: str = "lm",
         options: dict[str, Any] | None = None,
         extra_phrases: tuple[str, ...] = (),
+        warps: tuple[float, ...] = (),
     ) -> None:
         if search not in SEARCH_KINDS:
             raise DecoderError(f"unknown search {search!r}; known: {', '.join(SEARCH_KINDS)}")
-        from pocketsphinx import Decoder
-
         self.search = search
         self.full_utt = False
         commands = commands if commands is not None else load_commands(library.root)
@@ -103,64 +109,94 @@ class SpeechDecoder:
                 "samprate": RATE, "loglevel": "FATAL", **DECODER_OPTIONS, **(options or {}),
             }
             try:
-                if search == "lm":
-                    lm_path = Path(folder) / "kiosk.lm"
-                    lm_path.write_text(language_model(phrases), encoding="utf-8")
-                    self._decoder = Decoder(**config)
-                    self._decoder.add_lm_file("kiosk", str(lm_path))
-                elif search == "jsgf":
-                    grammar = jsgf_grammar(phrases)
-                    validate_grammar(grammar, known)
-                    self._decoder = Decoder(**config)
-                    self._decoder.add_jsgf_string("kiosk", grammar)
-                else:
-                    kws_path = Path(folder) / "kiosk.kws"
-                    kws_path.write_text(
-                        "".join(f"{p} /{KWS_THRESHOLD}/\n" for p in keyphrases(phrases)),
-                        encoding="utf-8",
-                    )
-                    self._decoder = Decoder(**config)
-                    self._decoder.add_kws("kiosk", str(kws_path))
-                self._decoder.activate_search("kiosk")
+                self._decoder = self._load(search, config, phrases, known, Path(folder))
+                # The same search on a warped frequency axis: one decoder per warp.
+                self._warped = [
+                    self._load(search, {
+                        **config, "warp_type": "inverse_linear", "warp_params": f"{warp:g}",
+                    }, phrases, known, Path(folder))
+                    for warp in warps
+                ]
             except (RuntimeError, ValueError, SearchError) as error:
                 raise DecoderError(f"could not set up the {search} search: {error}") from error
+
+    @staticmethod
+    def _load(
+        search: str, config: dict[str, Any], phrases: Phrases, known: dict[str, list[str]],
+        folder: Path,
+    ) -> Any:
+        """One pocketsphinx Decoder with the content-built search active."""
+        from pocketsphinx import Decoder
+
+        if search == "lm":
+            lm_path = folder / "kiosk.lm"
+            if not lm_path.exists():
+                lm_path.write_text(language_model(phrases), encoding="utf-8")
+            decoder = Decoder(**config)
+            decoder.add_lm_file("kiosk", str(lm_path))
+        elif search == "jsgf":
+            grammar = jsgf_grammar(phrases)
+            validate_grammar(grammar, known)
+            decoder = Decoder(**config)
+            decoder.add_jsgf_string("kiosk", grammar)
+        else:
+            kws_path = folder / "kiosk.kws"
+            kws_path.write_text(
+                "".join(f"{p} /{KWS_THRESHOLD}/\n" for p in keyphrases(phrases)),
+                encoding="utf-8",
+            )
+            decoder = Decoder(**config)
+            decoder.add_kws("kiosk", str(kws_path))
+        decoder.activate_search("kiosk")
+        return decoder
+
+    def _all(self) -> list[Any]:
+        return [self._decoder, *self._warped]
 
     def begin(self) -> None:
         """Start a new utterance (dropping any unfinished one)."""
         with self._lock:
-            if self._in_utterance:
-                self._decoder.end_utt()
-            self._decoder.start_utt()
+            for decoder in self._all():
+                if self._in_utterance:
+                    decoder.end_utt()
+                decoder.start_utt()
             self._in_utterance = True
 
     def feed(self, pcm: bytes) -> None:
         """Decode more 16 kHz mono s16le audio of the current utterance."""
         with self._lock:
             if not self._in_utterance:
-                self._decoder.start_utt()
+                for decoder in self._all():
+                    decoder.start_utt()
                 self._in_utterance = True
             if pcm:
-                self._decoder.process_raw(pcm, False, self.full_utt)
+                for decoder in self._all():
+                    decoder.process_raw(pcm, False, self.full_utt)
 
     def finish(self) -> Heard:
-        """End the utterance and return what was heard."""
+        """End the utterance and return what was heard (with the warped decoders' hearing)."""
         with self._lock:
             if not self._in_utterance:
                 return Heard("", 0.0, 0)
-            self._decoder.end_utt()
             self._in_utterance = False
-            hyp = self._decoder.hyp()
-            frames = int(self._decoder.n_frames())
-            if hyp is None or not hyp.hypstr.strip():
-                return Heard("", 0.0, frames)
-            words = [w for w in hyp.hypstr.split() if not w.startswith(("<", "["))]
-            text = " ".join(w.split("(", 1)[0] for w in words)
-            confidence = 1.0
-            if self.search == "lm":
-                # The lattice posterior of the best path: low when other word strings were about
-                # as likely, as they are when the words spoken are not in the kiosk's vocabulary.
-                confidence = float(min(1.0, max(0.0, hyp.prob)))
-            return Heard(text, confidence, frames)
+            heard = [self._result(decoder) for decoder in self._all()]
+            centre = heard[0]
+            return Heard(centre.text, centre.confidence, centre.frames, tuple(heard[1:]))
+
+    def _result(self, decoder: Any) -> Heard:
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        frames = int(decoder.n_frames())
+        if hyp is None or not hyp.hypstr.strip():
+            return Heard("", 0.0, frames)
+        words = [w for w in hyp.hypstr.split() if not w.startswith(("<", "["))]
+        text = " ".join(w.split("(", 1)[0] for w in words)
+        confidence = 1.0
+        if self.search == "lm":
+            # The lattice posterior of the best path: low when other word strings were about
+            # as likely, as they are when the words spoken are not in the kiosk's vocabulary.
+            confidence = float(min(1.0, max(0.0, hyp.prob)))
+        return Heard(text, confidence, frames)
 
     def decode(self, samples: np.ndarray) -> Heard:
         """Decode one whole utterance of 16 kHz mono int16 samples."""

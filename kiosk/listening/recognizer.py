@@ -11,7 +11,7 @@ import numpy as np
 
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
-from kiosk.listening.decoder import Heard, SpeechDecoder
+from kiosk.listening.decoder import WARPS, Heard, SpeechDecoder
 from kiosk.listening.denoise import Denoiser
 from kiosk.understanding import Understanding
 
@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 MIN_CONFIDENCE = 1e-4
 #: ...unless the understanding explains every word they make, down to this posterior.
 MIN_CONFIDENCE_WHEN_CLEAR = 1e-6
+#: The warped decoders' say (docs/voice.md, "Warped decoders"). A decoder this sure of its words
+#: (lattice posterior) needs no second opinion; the unwarped decoder's answer when it is less sure
+#: is dropped unless a warped decoder understood the same...
+SURE_CONFIDENCE = 1e-2
+#: ...and when the unwarped decoder's words are not trusted, an intent that two decoders
+#: understood, each with at least this posterior, is taken.
+AGREED_CONFIDENCE = 1e-6
 #: Bytes per chunk when a whole recording is streamed through (30 ms, like the microphone).
 STREAM_CHUNK = 960
 
@@ -34,10 +41,12 @@ class Recognizer:
         search: str = "lm",
         extra_phrases: tuple[str, ...] = (),
         min_confidence: float = MIN_CONFIDENCE,
+        warps: tuple[float, ...] = WARPS,
     ) -> None:
         self.understanding = Understanding(library)
         self.decoder = SpeechDecoder(
             library, self.understanding.commands, search=search, extra_phrases=extra_phrases,
+            warps=warps,
         )
         self.min_confidence = min_confidence
         # Until one utterance has been decoded, the decoder's running cepstral mean is the
@@ -75,17 +84,50 @@ class Recognizer:
         self.decoder.finish()
 
     def intent_of(self, heard: Heard) -> Intent:
+        """The unwarped decoder's intent if trusted, else one the warped decoders vouch for."""
+        intent = self._trusted(heard, self.min_confidence, MIN_CONFIDENCE_WHEN_CLEAR)
+        if not heard.warped:
+            return intent
+        if intent.name is not IntentName.NONE:
+            # Chatter heard as a command tends to be heard differently by each decoder, while
+            # a real command is heard alike: a doubtful answer needs one warped decoder to agree.
+            if heard.confidence >= SURE_CONFIDENCE or any(
+                one.text and _same(intent, self._understood(one)) for one in heard.warped
+            ):
+                return intent
+            return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
+        understood = [
+            (self._understood(one), one) for one in (heard, *heard.warped)
+            if one.text and one.confidence >= AGREED_CONFIDENCE
+        ]
+        for candidate, one in understood:
+            if candidate.name is not IntentName.NONE and sum(
+                _same(candidate, other) for other, _ in understood
+            ) >= 2:
+                return self._weighed(candidate, one)
+        sure = [self._trusted(one, SURE_CONFIDENCE, SURE_CONFIDENCE) for one in heard.warped]
+        sure = [one for one in sure if one.name is not IntentName.NONE]
+        return max(sure, key=lambda one: one.confidence, default=intent)
+
+    def _understood(self, heard: Heard) -> Intent:
+        return self.understanding.understand(heard.text)
+
+    def _trusted(self, heard: Heard, floor: float, clear_floor: float) -> Intent:
+        """What one decoder heard, or `none` when its posterior is below the floor."""
         if not heard.text:
             return Intent(IntentName.NONE, confidence=0.0, heard=None)
-        intent = self.understanding.understand(heard.text)
+        intent = self._understood(heard)
         # Noise lowers the posterior of right answers too, so a clear, fully explained
         # utterance is allowed a lower one than a doubtful one.
-        clear = intent.confidence >= 0.99
-        floor = self.min_confidence
-        if clear:
-            floor = min(floor, MIN_CONFIDENCE_WHEN_CLEAR)
+        if intent.confidence >= 0.99:
+            floor = min(floor, clear_floor)
         if heard.confidence < floor:
             return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
+        return self._weighed(intent, heard)
+
+    @staticmethod
+    def _weighed(intent: Intent, heard: Heard) -> Intent:
+        """The understanding's confidence, tempered by how sure the decoder was of the words."""
         return Intent(
             intent.name, intent.topic, intent.section, intent.answer,
             intent.confidence * heard.confidence ** 0.1 if intent.name != IntentName.NONE else 0.0,
@@ -99,3 +141,10 @@ class Recognizer:
         for start in range(0, len(pcm), STREAM_CHUNK):
             self.feed(pcm[start : start + STREAM_CHUNK])
         return self.finish()
+
+
+def _same(one: Intent, other: Intent) -> bool:
+    """Both mean the same thing: the same intent, topic, section and answer."""
+    return (one.name, one.topic, one.section, one.answer) == (
+        other.name, other.topic, other.section, other.answer,
+    )
