@@ -38,6 +38,9 @@ NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
+#: How much a glue word that nothing accounts for ("too to see you skip") weighs against a
+#: command's confidence, against 1 for each word a phrasing explains.
+LOOSE_GLUE = 0.1
 
 _CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
@@ -103,6 +106,9 @@ class CommandWords:
     negations: frozenset[str] = frozenset()
     #: Openings that make a question of what follows ("i was wondering if ...").
     question_openings: tuple[str, ...] = ()
+    #: Fillers that may come before a question word without making it a statement ("um what
+    #: is"), unlike "i" in "i am here".
+    hesitations: frozenset[str] = frozenset()
 
     def phrases(self) -> Iterable[str]:
         """Every command phrasing, for the speech recogniser's search."""
@@ -221,6 +227,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         synonyms=_synonyms(words, path, problems),
         negations=frozenset(_word_list(words, "negations", path, problems)),
         question_openings=_word_list(words, "question_openings", path, problems),
+        hesitations=frozenset(_word_list(words, "hesitations", path, problems)),
     )
     return (None if problems else result), problems
 
@@ -279,6 +286,10 @@ class Understanding:
         self._negations = frozenset(stem(w) for w in words.negations)
         self._glue = frozenset(
             stem(w) for w in (*words.requests, *words.stopwords, *words.question_words)
+        )
+        # Words of the politeness wrappers ("can we {}", "let us {}"): expected around a command.
+        self._frame = frozenset(
+            stem(w) for wrapper in words.wrappers for w in wrapper.replace("{}", " ").split()
         )
         self._command_phrases: list[_Phrase] = []
         for intent, phrasings in words.commands.items():
@@ -392,9 +403,9 @@ class Understanding:
 
     def _explained(
         self, intent: IntentName, words: Sequence[str]
-    ) -> tuple[set[int], int, bool]:
-        """(positions of content tokens that `intent`'s phrasings explain, tokens they cover,
-        whether a negation comes just before a run).
+    ) -> tuple[set[int], set[int], bool]:
+        """(positions of content tokens that `intent`'s phrasings explain, positions their runs
+        cover, whether a negation comes just before a run).
 
         A run of a phrasing explains its words that are not glue ("go home" explains "home"),
         or all of them when every one is glue ("go on").
@@ -422,13 +433,15 @@ class Understanding:
                 run = list(range(start, end))
             informative = [at for at in run if tokens[at] not in self._glue]
             covered.update(run)
-            explained.update(informative or run)
+            # A run of glue words alone ("go on") is one piece of evidence, not one per word,
+            # unless the phrasing is said word for word ("i did not hear").
+            explained.update(informative or (run if phrase.exact else run[:1]))
             starts += run[:1]
         negated = any(
             at > 0 and at - 1 not in covered and tokens[at - 1] in self._negations
             for at in starts
         )
-        return explained, len(covered), negated
+        return explained, covered, negated
 
     def _command(self, words: Sequence[str]) -> Intent | None:
         """The command whose phrasings best explain the utterance, if they explain enough of it.
@@ -442,32 +455,50 @@ class Understanding:
         tokens = self._content(words)
         if not tokens:
             return None
-        best: tuple[float, float, IntentName] | None = None
+        best: tuple[float, float, float, IntentName] | None = None
+        tied = False
         for intent in self._command_words:
             runs, covered, negated = self._explained(intent, words)
             if negated:  # "please do not stop": not a wish for this command
                 continue
-            score = float(covered)
-            explained, unexplained = len(runs), 0
+            score = float(len(covered))
+            # A word this intent shares with others explains it only in part ("up" of "shut
+            # up" is one of many intents' words): it counts by its weight.
+            explained, unexplained = float(len(runs)), 0
             for index, token in enumerate(tokens):
                 if index in runs or token in self._glue:
                     continue
                 weight = self._keyword_weight.get((token, intent), 0.0)
                 if weight:
                     score += weight
-                    explained += 1
+                    explained += weight
                 else:
                     unexplained += 1
             if score < 0.9 or not explained:
                 continue
+            # Keywords scattered among other words ("how menu keep are ahead") are not a
+            # command: with a word left unexplained, a phrasing must be said in a row.
+            if unexplained and not covered:
+                continue
             share = explained / (explained + unexplained)
-            rank = (score * share, share, intent)
+            # Glue words that no phrasing or politeness wrapper accounts for ("too to see you
+            # skip") leave the utterance less than wholly explained.
+            loose = sum(
+                1 for index, token in enumerate(tokens)
+                if token in self._glue and index not in covered and token not in self._frame
+            )
+            certainty = share * min(1.0, score) * explained / (explained + LOOSE_GLUE * loose)
+            rank = (score * share, share, certainty, intent)
             if best is None or rank[:2] > best[:2]:
-                best = rank
-        if best is None or best[1] < COMMAND_THRESHOLD:
+                best, tied = rank, False
+            elif rank[:2] == best[:2]:
+                tied = True
+        # Words that two commands explain equally well ("keep ahead": keep going or keep
+        # reading, skip ahead or go ahead) do not say which one is meant.
+        if best is None or best[1] < COMMAND_THRESHOLD or tied:
             return None
-        score, share, intent = best
-        return Intent(intent, confidence=share * min(1.0, score))
+        _, _, certainty, intent = best
+        return Intent(intent, confidence=certainty)
 
     def _opening(self, words: Sequence[str]) -> bool | None:
         """True for a question opening ("i was wondering if"), False for a request opening
@@ -491,9 +522,9 @@ class Understanding:
         opening = self._opening(words)
         if opening is not None:
             return opening
-        # "um, what are ...": the first word that is not a mere filler.
-        mere = self._fillers - self.commands.question_words
-        first = next((word for word in words if word not in mere), "")
+        # "um, what are ...": the first word that is not a hesitation ("i am ..." is not asked).
+        hesitations = self.commands.hesitations
+        first = next((word for word in words if word not in hesitations), "")
         return first in self.commands.question_words
 
     def _name(self, words: Sequence[str]) -> Intent | None:
