@@ -15,6 +15,7 @@ before a command ("do not stop") turns it down.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,9 +39,14 @@ NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
+#: An answer from the content is sure when the words it rests on are as specific as this many
+#: words of the content's average specificity (idf).
+QUESTION_WORDS = 2.0
 #: How much a glue word that nothing accounts for ("too to see you skip") weighs against a
 #: command's confidence, against 1 for each word a phrasing explains.
 LOOSE_GLUE = 0.1
+#: Most loose glue words a command may come with, per word a phrasing explains.
+MAX_LOOSE_GLUE = 3
 
 _CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
@@ -338,6 +344,22 @@ class Understanding:
                 # with the sentence that matches rather than with the one before it.
                 corpus.append(self._index_tokens(f"{sentence} {names}"))
         self._vocabulary = frozenset(token for doc in corpus for token in doc)
+        # How specific each word is to a few passages (BM25's idf): "suspicious" says more
+        # about which passage is meant than "calcification", and a word the content never
+        # uses says most of all about the question being about something else.
+        counts: dict[str, int] = {}
+        for doc in corpus:
+            for token in set(doc):
+                counts[token] = counts.get(token, 0) + 1
+        self._idf = {
+            token: math.log(1.0 + (len(corpus) - count + 0.5) / (count + 0.5))
+            for token, count in counts.items()
+        }
+        # An answer is sure when it rests on as much as QUESTION_WORDS words of the content's
+        # average specificity.
+        self._enough_evidence = QUESTION_WORDS * (
+            sum(self._idf.values()) / len(self._idf) if self._idf else 1.0
+        )
         self._everyday = frozenset(
             token for phrase in words.background
             for token in self._ranked(self._canonical(phrase.split()))
@@ -487,6 +509,10 @@ class Understanding:
                 1 for index, token in enumerate(tokens)
                 if token in self._glue and index not in covered and token not in self._frame
             )
+            # ...and when they far outnumber what is explained ("is there what are stop please
+            # the you"), the command word is more likely a mishearing inside other talk.
+            if loose > MAX_LOOSE_GLUE * explained:
+                continue
             certainty = share * min(1.0, score) * explained / (explained + LOOSE_GLUE * loose)
             rank = (score * share, share, certainty, intent)
             if best is None or rank[:2] > best[:2]:
@@ -571,12 +597,12 @@ class Understanding:
             return Intent(IntentName.TOPIC, topic=topic, confidence=score)
         return Intent(IntentName.SECTION, topic=topic, section=section, confidence=score)
 
-    def _share(self, query: Sequence[str], passage: _Passage) -> float:
-        """Share of the query's tokens found in a passage or its section's names."""
+    def _found(self, query: Sequence[str], passage: _Passage) -> list[str]:
+        """The query's tokens found in a passage or its section's names."""
         found = set(self._index_tokens(passage.text))
         section = self.library.section(passage.topic, passage.section)
         found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
-        return sum(token in found for token in query) / len(query)
+        return [token for token in query if token in found]
 
     def _question(self, words: Sequence[str]) -> Intent | None:
         if self._ranker is None:
@@ -596,14 +622,19 @@ class Understanding:
         if scores[best] <= 0.0:
             return None
         passage = self._passages[best]
-        share = self._share(query, passage)
+        found = self._found(query, passage)
+        share = len(found) / len(query)
         # A statement ("my back hurts") must be about the content as a whole to be answered.
         needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:
             return None
+        # How sure the answer is: the share of the question's words it explains, and whether
+        # the words it rests on are specific enough to pick one passage (one common word, as a
+        # misheard question often has, is not).
+        evidence = sum(self._idf.get(token, 0.0) for token in found)
         return Intent(
             IntentName.ASK, topic=passage.topic, section=passage.section, answer=passage.text,
-            confidence=share,
+            confidence=share * min(1.0, evidence / self._enough_evidence),
         )
 
 

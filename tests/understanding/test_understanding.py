@@ -199,3 +199,42 @@ def test_kiosk_validate_checks_the_commands_file(library: Library, tmp_path: Pat
     loaded, problems = validate_tree(tree)
     assert loaded is None
     assert [p.code for p in problems] == ["bad-carriers"]
+
+
+@pytest.mark.parametrize("text", [
+    "keep ahead",  # keep going or keep reading, skip ahead or go ahead: two commands as likely
+    "how many keep are ahead about",  # scattered keywords among other words
+    "is there what are stop please the you",  # one command word drowned in loose words
+    "i need to stop up my parking",  # 'up' of 'shut up' explains 'stop' only in part
+])
+def test_misheard_talk_with_command_words_in_it_is_not_a_command(
+    understanding: Understanding, text: str
+) -> None:
+    assert understanding.understand(text).name is IntentName.NONE
+
+
+def test_a_command_with_loose_words_around_it_is_less_than_sure(
+    understanding: Understanding,
+) -> None:
+    plain = understanding.understand("can you skip this please")
+    assert plain.name is IntentName.NEXT and plain.confidence >= 0.99
+    loose = understanding.understand("too to see you skip")
+    assert loose.name is IntentName.NEXT and 0.6 <= loose.confidence < 0.99
+
+
+def test_a_question_word_after_a_pronoun_does_not_make_a_question(
+    understanding: Understanding,
+) -> None:
+    # "i am ..." is a statement: one content word of it is not answered...
+    assert understanding.understand("i am here you can we my process").name is IntentName.NONE
+    # ...while a hesitation before the question word is fine.
+    assert understanding.understand("um so what does suspicious mean").name is IntentName.ASK
+
+
+def test_an_answer_resting_on_one_word_is_less_sure_than_one_resting_on_several(
+    understanding: Understanding,
+) -> None:
+    narrow = understanding.understand("what does suspicious mean")
+    broad = understanding.understand("what is a full field digital mammogram")
+    assert narrow.name is broad.name is IntentName.ASK
+    assert narrow.confidence < 0.99 <= broad.confidence
