@@ -476,6 +476,11 @@ class Understanding:
         """
         tokens = self._content(words)
         if not tokens:
+            # A phrasing of fillers alone ("that will do") can only be matched word for word.
+            stems = [stem(w) for w in words]
+            for phrase in self._command_phrases:
+                if phrase.exact and _find_run(phrase.tokens, stems) >= 0:
+                    return Intent(phrase.intent, confidence=1.0)
             return None
         best: tuple[float, float, float, IntentName] | None = None
         tied = False

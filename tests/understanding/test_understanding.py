@@ -40,6 +40,7 @@ def understanding(library: Library) -> Understanding:
     ("speed up", IntentName.FASTER),
     ("can you speak up", IntentName.LOUDER),
     ("it's too loud", IntentName.QUIETER),
+    ("okay that will do", IntentName.STOP),  # a phrasing of fillers alone
 ])
 def test_commands_in_everyday_phrasings(
     understanding: Understanding, text: str, expected: IntentName
