@@ -633,13 +633,15 @@ class Understanding:
         needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:
             return None
-        # How sure the answer is: the share of the question's words it explains, and whether
-        # the words it rests on are specific enough to pick one passage (one common word, as a
-        # misheard question often has, is not).
-        evidence = sum(self._idf.get(token, 0.0) for token in found)
+        # How sure the answer is: the share of the question's words it explains, weighted by
+        # how specific each is ("is it cancer to area open": 'area' says more than 'cancer'),
+        # and whether the words it rests on are specific enough to pick one passage (one
+        # common word, as a misheard question often has, is not).
+        evidence = sum(self._idf[token] for token in found)
+        specific = evidence / sum(self._idf[token] for token in known)
         return Intent(
             IntentName.ASK, topic=passage.topic, section=passage.section, answer=passage.text,
-            confidence=share * min(1.0, evidence / self._enough_evidence),
+            confidence=min(share, specific) * min(1.0, evidence / self._enough_evidence),
         )
 
 
