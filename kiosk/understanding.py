@@ -11,6 +11,14 @@ matches when its content tokens appear in a row; its score is the share of the u
 informative tokens it explains, so "next" alone is sure but "is the bathroom next to the lift" is
 not. Glue words (requests, common words) neither explain nor count against; a negation just
 before a command ("do not stop") turns it down.
+
+Spoken input arrives as the recogniser's words, and talk the kiosk does not know comes out as
+garbled kiosk words ("is it are probably", "too to see you skip"). So a command's words must be
+said in a row when anything is left over, two commands explained equally well are neither, a
+command drowned in glue that no phrasing or politeness wrapper accounts for is none, and the
+confidence (which the recogniser uses to accept doubtful audio) is below 0.99 whenever some of the
+utterance is not explained: loose glue around a command, or an answer that rests on few or
+unspecific words (idf).
 """
 
 from __future__ import annotations

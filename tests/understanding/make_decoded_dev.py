@@ -2,7 +2,7 @@
 
 Each line (chatter of our own, and in-scope lines from dev_phrasings.py) is spoken by espeak-ng in
 one of four voices at 150 wpm, a quarter of them also with pink noise at 10 dB, and decoded by one
-long-lived Recognizer the way the kiosk streams it (denoised, 30 ms pieces). The words each decoder
+long-lived Recognizer per batch the way the kiosk streams it (denoised, 30 ms pieces). The words each decoder
 heard and their lattice posteriors are kept, with the kiosk's answer at the time; no audio is
 written anywhere. It takes a few minutes:
     nice .venv/bin/python -m tests.understanding.make_decoded_dev
@@ -10,12 +10,14 @@ written anywhere. It takes a few minutes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kiosk.intents import IntentName
-from kiosk.library import load_library
+from kiosk.library import Library, load_library
 from kiosk.listening.decoder import Heard
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.recognizer import STREAM_CHUNK, Recognizer
@@ -76,18 +78,80 @@ CHATTER = (
 )
 
 
-def lines() -> list[tuple[str, str, str]]:
-    """(kind, what is said, expected) for every line: a spread of dev_phrasings.py's in-scope
-    lines (every intent) and the chatter above."""
-    found: list[tuple[str, str, str]] = []
-    found += [("command", text, str(name)) for text, name in dev.COMMANDS[::4]]
+#: More of the same for the second batch, which was first used to check that changes made while
+#: looking at the first batch carry over.
+SECOND_CHATTER = (
+    "the kettle in the staff room is broken",
+    "did you feed the dog this morning",
+    "my feet are killing me",
+    "is there a post office near here",
+    "we need milk on the way home",
+    "what channel is the match on",
+    "i left the oven on i think",
+    "my cousin is getting married in june",
+    "they moved the bus stop",
+    "can you lend me a pound for the machine",
+    "the nurse said room three",
+    "i have got a dentist appointment tomorrow",
+    "how is your mum doing",
+    "do you know where the exit is",
+    "it was raining when we came in",
+    "i must remember to buy bread",
+    "the lift is out of order again",
+    "what did you have for breakfast",
+    "is the gift shop open on sundays",
+    "my grandson plays the violin",
+    "this magazine is from last year",
+    "we should book a taxi home",
+    "did you hear about the new road",
+    "i can smell coffee somewhere",
+    "the heating is on full blast",
+    "are you warm enough",
+    "my tablets are in my handbag",
+    "where is the nearest cash point",
+    "i will phone you later",
+    "the clock on the wall is slow",
+)
+
+Line = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Which lines are spoken, in which voice (by offset), which again in noise."""
+
+    name: str
+    lines: list[Line]
+    voice_offset: int
+    noisy_from: int
+    seed: int
+
+
+def _line_set(
+    commands: Sequence[tuple[str, IntentName]],
+    names: Sequence[tuple[str, IntentName, str, str | None]],
+    questions: Sequence[tuple[str, frozenset[str]]],
+    chatter: Sequence[str],
+) -> list[Line]:
+    """(kind, what is said, expected) for each line."""
+    found: list[Line] = [("command", text, str(name)) for text, name in commands]
     found += [
         ("name", text, " ".join(str(p) for p in (name, topic, section) if p))
-        for text, name, topic, section in dev.NAMES[::4]
+        for text, name, topic, section in names
     ]
-    found += [("question", text, " ".join(sorted(sections))) for text, sections in dev.QUESTIONS[::2]]
-    found += [("chatter", text, str(IntentName.NONE)) for text in CHATTER]
+    found += [("question", text, " ".join(sorted(sections))) for text, sections in questions]
+    found += [("chatter", text, str(IntentName.NONE)) for text in chatter]
     return found
+
+
+def batches() -> list[Batch]:
+    """Two spreads of dev_phrasings.py's in-scope lines (every intent) with our chatter."""
+    first = _line_set(dev.COMMANDS[::4], dev.NAMES[::4], dev.QUESTIONS[::2], CHATTER)
+    second = _line_set(
+        dev.COMMANDS[2::4] + dev.FRESH_COMMANDS[::3], dev.NAMES[2::4] + dev.FRESH_NAMES[::2],
+        dev.QUESTIONS[1::2] + dev.FRESH_QUESTIONS, SECOND_CHATTER,
+    )
+    return [Batch("CLIPS", first, 0, 0, 20261125), Batch("SECOND", second, 2, 1, 7)]
 
 
 def _decode(recognizer: Recognizer, samples: np.ndarray) -> Heard:
@@ -99,16 +163,17 @@ def _decode(recognizer: Recognizer, samples: np.ndarray) -> Heard:
     return recognizer.decoder.finish()
 
 
-def main() -> None:
-    if not have_espeak():
-        raise SystemExit("espeak-ng is needed")
-    library = load_library(Path(__file__).resolve().parents[2] / "content" / "en")
+def _rows(library: Library, batch: Batch) -> list[str]:
+    """One batch decoded by a fresh Recognizer: the clean lines first, then the noisy ones."""
     recognizer = Recognizer(library)
-    rng = np.random.default_rng(20261125)
-    todo = lines()
-    clips: list[tuple[int, str, bool]] = [(i, VOICES[i % len(VOICES)], False) for i in range(len(todo))]
+    rng = np.random.default_rng(batch.seed)
+    todo = batch.lines
+    clips = [(i, VOICES[(i + batch.voice_offset) % len(VOICES)], False) for i in range(len(todo))]
     # A quarter of the lines again in noise (every fourth, so each voice and kind gets some).
-    clips += [(i, VOICES[(i + 1) % len(VOICES)], True) for i in range(0, len(todo), 4)]
+    clips += [
+        (i, VOICES[(i + batch.voice_offset + 1) % len(VOICES)], True)
+        for i in range(batch.noisy_from, len(todo), 4)
+    ]
     # The first utterance sets the decoder's running cepstral mean (the kiosk decodes it twice).
     _decode(recognizer, pad(synthesize(todo[0][1], VOICES[0], RATE)))
     rows: list[str] = []
@@ -129,12 +194,21 @@ def main() -> None:
         )
         print(f"{kind:8} {'noisy' if noisy else 'clean'} {text!r} -> {heard.text!r} "
               f"{heard.confidence:.2g} -> {kiosk}", flush=True)
-    # The file's own header (docstring and the Clip type) is kept; only its rows are remade.
+    return rows
+
+
+def main() -> None:
+    if not have_espeak():
+        raise SystemExit("espeak-ng is needed")
+    library = load_library(Path(__file__).resolve().parents[2] / "content" / "en")
+    tables = [
+        f"{batch.name}: tuple[Clip, ...] = (\n" + "".join(_rows(library, batch)) + ")\n"
+        for batch in batches()
+    ]
+    # The file's own header (docstring and the Clip type) is kept; only its tables are remade.
     old = OUT.read_text(encoding="utf-8")
-    header = old[: old.index(ROWS_START) + len(ROWS_START)]
-    OUT.write_text(header + "".join(rows) + ")\n", encoding="utf-8")
-
-
+    header = old[: old.index(ROWS_START)]
+    OUT.write_text(header + "\n\n".join(tables), encoding="utf-8")
 
 
 if __name__ == "__main__":
