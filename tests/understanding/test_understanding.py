@@ -223,6 +223,12 @@ def test_a_command_with_loose_words_around_it_is_less_than_sure(
     assert loose.name is IntentName.NEXT and 0.6 <= loose.confidence < 0.99
 
 
+def test_a_command_with_a_word_left_unexplained_is_not_sure(understanding: Understanding) -> None:
+    # The recogniser accepts a fully explained utterance (>= 0.99) at a lower posterior.
+    intent = understanding.understand("go back to the start of the chapter")
+    assert intent.name is IntentName.HOME and intent.confidence < 0.99
+
+
 def test_a_question_word_after_a_pronoun_does_not_make_a_question(
     understanding: Understanding,
 ) -> None:
