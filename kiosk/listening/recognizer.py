@@ -89,13 +89,21 @@ class Recognizer:
         if not heard.warped:
             return intent
         if intent.name is not IntentName.NONE:
-            # Chatter heard as a command tends to be heard differently by each decoder, while
-            # a real command is heard alike: a doubtful answer needs one warped decoder to agree.
-            if heard.confidence >= SURE_CONFIDENCE or any(
-                one.text and _same(intent, self._understood(one)) for one in heard.warped
-            ):
+            if self._seconded(intent, heard):
                 return intent
             return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
+        return self._agreed(heard) or self._sure_warped(heard) or intent
+
+    def _seconded(self, intent: Intent, heard: Heard) -> bool:
+        """Sure enough alone, or a warped decoder understood the same."""
+        # Chatter heard as a command tends to be heard differently by each decoder, while a
+        # real command is heard alike.
+        return heard.confidence >= SURE_CONFIDENCE or any(
+            one.text and _same(intent, self._understood(one)) for one in heard.warped
+        )
+
+    def _agreed(self, heard: Heard) -> Intent | None:
+        """An intent two decoders understood, each at least fairly sure of its words."""
         understood = [
             (self._understood(one), one) for one in (heard, *heard.warped)
             if one.text and one.confidence >= AGREED_CONFIDENCE
@@ -105,9 +113,13 @@ class Recognizer:
                 _same(candidate, other) for other, _ in understood
             ) >= 2:
                 return self._weighed(candidate, one)
+        return None
+
+    def _sure_warped(self, heard: Heard) -> Intent | None:
+        """The surest warped decoder's intent, if one is sure on its own."""
         sure = [self._trusted(one, SURE_CONFIDENCE, SURE_CONFIDENCE) for one in heard.warped]
         sure = [one for one in sure if one.name is not IntentName.NONE]
-        return max(sure, key=lambda one: one.confidence, default=intent)
+        return max(sure, key=lambda one: one.confidence, default=None)
 
     def _understood(self, heard: Heard) -> Intent:
         return self.understanding.understand(heard.text)
