@@ -125,8 +125,12 @@ class PulseAudioServer:
                 os.environ[name] = value
         shutil.rmtree(self.runtime, ignore_errors=True)
 
-    def start_recording(self, rate: int = 48_000) -> subprocess.Popen[bytes]:
+    def start_recording(
+        self, rate: int = 48_000, device: str = f"{SINK}.monitor"
+    ) -> subprocess.Popen[bytes]:
         """Start recording the kiosk's output (mono s16le at `rate`); stop with finish_recording.
+
+        `device` records another source instead (e.g. "room.monitor", what the microphone hears).
 
         A thread drains parec's output as it comes, so a long recording never stalls on a full
         pipe. The monitor only delivers while something plays into the sink.
@@ -134,7 +138,7 @@ class PulseAudioServer:
         recorder = subprocess.Popen(
             [
                 "parec",
-                f"--device={SINK}.monitor",
+                f"--device={device}",
                 "--format=s16le",
                 f"--rate={rate}",
                 "--channels=1",
