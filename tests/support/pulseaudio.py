@@ -6,7 +6,10 @@ arrives at the default microphone as 16 kHz mono s16le.
 
 `room()` adds, for one test, a room the microphone hears: a null sink `room` whose monitor is the
 default microphone, into which the kiosk's own loudspeaker leaks (a loopback from
-`kiosk_out.monitor`, at a chosen level) and a visitor's voice is played with `say_in_room`.
+`kiosk_out.monitor`, at a chosen level) and a visitor's voice is played with `say_in_room`. The
+loopback does not adjust its rate (adjust_time=0), so, as in a real room, the leak's delay stays
+put; with PulseAudio's default adjustment it drifted by 100-150 ppm and jumped each time a
+visitor's voice started playing into the room.
 """
 
 from __future__ import annotations
@@ -207,7 +210,7 @@ class PulseAudioServer:
         try:
             for args in (
                 ("module-null-sink", "sink_name=room", f"rate={MIC_RATE}", "channels=1"),
-                ("module-loopback", f"source={SINK}.monitor", "sink=room", "latency_msec=30",
+                ("module-loopback", f"source={SINK}.monitor", "sink=room", "latency_msec=30", "adjust_time=0",
                  "source_dont_move=true", "sink_dont_move=true"),
             ):
                 loaded = self.pactl("load-module", *args)
