@@ -155,6 +155,8 @@ class OutputTap:
         #: (sample index, monotonic time it reaches the loudspeaker), one per callback.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=32)
         self._lock = threading.Lock()
+        #: Output underflows so far: each may have slipped what is heard against this record.
+        self.slips = 0
 
     def write(self, block: Samples, due: float) -> None:
         """Record one callback's output, whose first sample is heard at `due`."""
@@ -167,6 +169,11 @@ class OutputTap:
             self._ring[: count - first] = block[first:count]
             self._anchors.append((self._written, due))
             self._written += len(block)
+
+    def slipped(self) -> None:
+        """The output underflowed: what follows may be heard later than recorded."""
+        with self._lock:
+            self.slips += 1
 
     def position_at(self, when: float) -> float | None:
         """The (fractional) sample index heard at monotonic time `when`; None before any sound.
@@ -298,6 +305,7 @@ class Player:
     def _callback(self, out: Any, frames: int, time_info: Any, status: Any) -> None:
         if status.output_underflow:
             self.underflows += 1
+            self.tap.slipped()
         try:
             self._fill(out[:, 0], frames)
         except Exception:  # never let an error stop the stream

@@ -110,3 +110,5 @@ def test_output_tap_keeps_recent_output_with_its_timing() -> None:
     assert read == pytest.approx([550.25, 551.75, 553.25, 554.75])
     assert not tap.read(100.0, 3, 1.0).any()  # overwritten
     assert not tap.read(1300.0, 3, 1.0).any()  # not played yet
+    tap.slipped()  # an underflow: the listener must learn that timing may have slipped
+    assert tap.slips == 1
