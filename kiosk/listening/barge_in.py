@@ -11,11 +11,11 @@ Audio only passes through, as numpy arrays in memory; nothing is kept beyond a c
 
 Status: measured, not wired into the listener (docs/voice.md; `benchmarks/barge_in.py`).
 Offline, the canceller plus the near-end gate catch 95-100% of stops with no false alarm in
-10 minutes of reading. In the PulseAudio room, with the reference read live from the player's
-tap (`BargeIn`): 15 of 18 stops caught and no false alarm in 2 minutes of reading, once the
-reference is held at the learnt delay and spotting pauses after each output underflow (before
-that, 0 stops and 1-5 false alarms a minute): too little live evidence yet to let it stop a
-visitor's reading.
+10 minutes of reading. In the PulseAudio room with what the sink really played as reference,
+23 of 29 stops and no false alarm in 3 minutes. With the reference read live from the player's
+tap (`BargeIn`, as the listener would run it) no false alarm either, but 1 of 29 stops in a
+3-minute run (15 of 18 in two 1-minute runs): the tap slips against what is heard at output
+underflows and the filter loses the echo, so the gate stays shut. Not reliable enough to use.
 """
 
 from __future__ import annotations
