@@ -34,10 +34,12 @@ mode's "FA reading" counts detections in `--seconds` of reading with no visitor.
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +130,16 @@ def to_pcm(samples: np.ndarray) -> bytes:
     return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
 
 
+def _stamped(frames: queue.Queue[tuple[bytes, float] | None], frame: bytes) -> None:
+    """Queue a microphone frame with the time it arrived."""
+    frames.put((frame, time.monotonic()))
+
+
+def while_open(gate: Sequence[bool]) -> Callable[[int], bool]:
+    """Accept a detection at chunk `i` only where the near-end gate was open."""
+    return lambda i: i < len(gate) and bool(gate[i])
+
+
 def spot(
     signal: np.ndarray, threshold: float, accept: Callable[[int], bool] | None = None
 ) -> list[float]:
@@ -190,7 +202,6 @@ def live(
     seconds: float, leak_percent: int, thresholds: list[float], drift_fixed: bool = True
 ) -> None:
     """The approaches on the real parts: a PulseAudio room with the real Speaker in it."""
-    import queue
     import tempfile
     import threading
     from dataclasses import replace
@@ -228,9 +239,7 @@ def live(
 
                     worker = threading.Thread(target=work)
                     worker.start()
-                    stream = sounddevice_source()(
-                        lambda f, q=frames: q.put((f, time.monotonic()))
-                    )
+                    stream = sounddevice_source()(partial(_stamped, frames))
                     played = pulse.start_recording(RATE)
                     heard = pulse.start_recording(RATE, device="room.monitor")
                     time.sleep(1.0)
@@ -316,17 +325,15 @@ def live(
     for threshold in thresholds:
         rows: list[tuple[str, list[float], list[float]]] = []
         for label in ("raw", "aec", "aec+gate"):
-            found = {}
+            spotted_in: dict[str, list[float]] = {}
             for run, (mic, _ref, residual, gate) in aligned.items():
                 if label == "raw":
-                    found[run] = spot(mic, threshold)
+                    spotted_in[run] = spot(mic, threshold)
                 elif label == "aec":
-                    found[run] = spot(residual, threshold)
+                    spotted_in[run] = spot(residual, threshold)
                 else:
-                    found[run] = spot(
-                        residual, threshold, lambda i, g=gate: i < len(g) and g[i]
-                    )
-            rows.append((label, found["reading"], found["stops"]))
+                    spotted_in[run] = spot(residual, threshold, while_open(gate))
+            rows.append((label, spotted_in["reading"], spotted_in["stops"]))
         if threshold == thresholds[0]:
             rows.append(("tap (live)", runs["reading"][3], runs["stops"][3]))
         for label, quiet, stops in rows:
@@ -385,8 +392,8 @@ def main() -> int:
             delay = float(quiet.name.split(",")[1].split()[0])
             raw_q, raw_s = spot(quiet.mic, threshold), spot(stops.mic, threshold)
             aec_q, aec_s = spot(res_quiet, threshold), spot(res_stops, threshold)
-            gated_q = spot(res_quiet, threshold, lambda i, g=gate_quiet: i < len(g) and g[i])
-            gated_s = spot(res_stops, threshold, lambda i, g=gate_stops: i < len(g) and g[i])
+            gated_q = spot(res_quiet, threshold, while_open(gate_quiet))
+            gated_s = spot(res_stops, threshold, while_open(gate_stops))
             for label, q, s in (
                 ("raw", raw_q, raw_s),
                 ("veto", vetoed(raw_q, delay), vetoed(raw_s, delay)),
