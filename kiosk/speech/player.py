@@ -143,9 +143,9 @@ def _choose_device(preferred: str | None) -> str | int | None:
 class OutputTap:
     """The last few seconds the player sent to the loudspeaker, and when each sample is heard.
 
-    Written by the audio callback, read by the listener (barge-in: the kiosk cancels its own
-    voice from the microphone). Bounded: older audio is overwritten; only the kiosk's own
-    output is held, in memory.
+    Written by the audio callback; read by the barge-in canceller (kiosk/listening/barge_in.py,
+    measured by benchmarks/barge_in.py, not yet used by the listener: docs/voice.md). Bounded:
+    older audio is overwritten; only the kiosk's own output is held, in memory.
     """
 
     def __init__(self, rate: int, seconds: float = 3.0) -> None:
