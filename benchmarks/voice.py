@@ -35,8 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CHUNK = 960  # bytes: 30 ms of 16 kHz mono s16le
-
 
 @dataclass(frozen=True)
 class Result:
@@ -96,7 +94,6 @@ def _run(system: str, voices_per_item: int, hard: bool, out: Any) -> None:
             return intent
     else:
         from kiosk.listening.decoder import WARPS
-        from kiosk.listening.denoise import Denoiser
         from kiosk.listening.recognizer import Recognizer
 
         # "lm-unwarped": the same search with the unwarped decoder alone (docs/voice.md).
@@ -104,11 +101,7 @@ def _run(system: str, voices_per_item: int, hard: bool, out: Any) -> None:
         kiosk = Recognizer(library, search=search, warps=() if variant == "unwarped" else WARPS)
 
         def decode(samples: np.ndarray) -> Any:
-            denoiser = Denoiser()
-            pcm = samples.astype("<i2").tobytes()
-            kiosk.begin()
-            for offset in range(0, len(pcm), CHUNK):
-                kiosk.feed(denoiser.process(pcm[offset : offset + CHUNK]))
+            kiosk.stream(samples)
             start = time.perf_counter()  # the last audio has arrived
             intent = kiosk.finish()
             times.append(time.perf_counter() - start)

@@ -85,57 +85,53 @@ class Recognizer:
 
     def intent_of(self, heard: Heard) -> Intent:
         """The unwarped decoder's intent if trusted, else one the warped decoders vouch for."""
-        intent = self._trusted(heard, self.min_confidence, MIN_CONFIDENCE_WHEN_CLEAR)
-        if not heard.warped:
+        # Each decoder's words are understood once; the steps below only compare the results.
+        understand = self.understanding.understand
+        hearings = [(one, understand(one.text)) for one in (heard, *heard.warped)]
+        meant, warped = hearings[0][1], hearings[1:]
+        intent = self._trusted(heard, meant, self.min_confidence, MIN_CONFIDENCE_WHEN_CLEAR)
+        if not warped:
             return intent
         if intent.name is not IntentName.NONE:
-            if self._seconded(intent, heard):
+            # Chatter heard as a command tends to be heard differently by each decoder, while a
+            # real command is heard alike: a doubtful answer needs a warped decoder to agree.
+            if heard.confidence >= SURE_CONFIDENCE or any(
+                _same(intent, other) for _, other in warped
+            ):
                 return intent
             return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
-        return self._agreed(heard) or self._sure_warped(heard) or intent
+        return self._agreed(hearings) or self._sure_warped(warped) or intent
 
-    def _seconded(self, intent: Intent, heard: Heard) -> bool:
-        """Sure enough alone, or a warped decoder understood the same."""
-        # Chatter heard as a command tends to be heard differently by each decoder, while a
-        # real command is heard alike.
-        return heard.confidence >= SURE_CONFIDENCE or any(
-            one.text and _same(intent, self._understood(one)) for one in heard.warped
-        )
-
-    def _agreed(self, heard: Heard) -> Intent | None:
+    def _agreed(self, hearings: list[tuple[Heard, Intent]]) -> Intent | None:
         """An intent two decoders understood, each at least fairly sure of its words."""
-        understood = [
-            (self._understood(one), one) for one in (heard, *heard.warped)
-            if one.text and one.confidence >= AGREED_CONFIDENCE
-        ]
-        for candidate, one in understood:
+        fair = [(one, meant) for one, meant in hearings if one.confidence >= AGREED_CONFIDENCE]
+        for one, candidate in fair:
             if candidate.name is not IntentName.NONE and sum(
-                _same(candidate, other) for other, _ in understood
+                _same(candidate, other) for _, other in fair
             ) >= 2:
                 return self._weighed(candidate, one)
         return None
 
-    def _sure_warped(self, heard: Heard) -> Intent | None:
+    def _sure_warped(self, warped: list[tuple[Heard, Intent]]) -> Intent | None:
         """The surest warped decoder's intent, if one is sure on its own."""
-        sure = [self._trusted(one, SURE_CONFIDENCE, SURE_CONFIDENCE) for one in heard.warped]
-        sure = [one for one in sure if one.name is not IntentName.NONE]
+        sure = [
+            trusted for one, meant in warped
+            if (trusted := self._trusted(one, meant, SURE_CONFIDENCE, SURE_CONFIDENCE)).name
+            is not IntentName.NONE
+        ]
         return max(sure, key=lambda one: one.confidence, default=None)
 
-    def _understood(self, heard: Heard) -> Intent:
-        return self.understanding.understand(heard.text)
-
-    def _trusted(self, heard: Heard, floor: float, clear_floor: float) -> Intent:
-        """What one decoder heard, or `none` when its posterior is below the floor."""
+    def _trusted(self, heard: Heard, meant: Intent, floor: float, clear_floor: float) -> Intent:
+        """What one decoder's words mean, or `none` when its posterior is below the floor."""
         if not heard.text:
             return Intent(IntentName.NONE, confidence=0.0, heard=None)
-        intent = self._understood(heard)
         # Noise lowers the posterior of right answers too, so a clear, fully explained
         # utterance is allowed a lower one than a doubtful one.
-        if intent.confidence >= 0.99:
+        if meant.confidence >= 0.99:
             floor = min(floor, clear_floor)
         if heard.confidence < floor:
-            return Intent(IntentName.NONE, confidence=heard.confidence, heard=intent.heard)
-        return self._weighed(intent, heard)
+            return Intent(IntentName.NONE, confidence=heard.confidence, heard=meant.heard)
+        return self._weighed(meant, heard)
 
     @staticmethod
     def _weighed(intent: Intent, heard: Heard) -> Intent:
@@ -146,12 +142,17 @@ class Recognizer:
             intent.heard,
         )
 
-    def recognize(self, samples: np.ndarray) -> Intent:
-        """One whole utterance of 16 kHz mono int16 samples, streamed as the live kiosk does."""
+    def stream(self, samples: np.ndarray) -> None:
+        """Begin an utterance and feed it a whole recording of 16 kHz mono int16 samples,
+        denoised and in microphone-sized pieces, as the live kiosk hears it."""
         pcm = Denoiser().process(np.asarray(samples, dtype="<i2").tobytes())
         self.begin()
         for start in range(0, len(pcm), STREAM_CHUNK):
             self.feed(pcm[start : start + STREAM_CHUNK])
+
+    def recognize(self, samples: np.ndarray) -> Intent:
+        """One whole utterance of 16 kHz mono int16 samples, streamed as the live kiosk does."""
+        self.stream(samples)
         return self.finish()
 
 

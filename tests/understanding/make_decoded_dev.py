@@ -19,8 +19,7 @@ import numpy as np
 from kiosk.intents import IntentName
 from kiosk.library import Library, load_library
 from kiosk.listening.decoder import Heard
-from kiosk.listening.denoise import Denoiser
-from kiosk.listening.recognizer import STREAM_CHUNK, Recognizer
+from kiosk.listening.recognizer import Recognizer
 from tests.support.speech_fixtures import add_noise, have_espeak, pad, synthesize
 from tests.understanding import dev_phrasings as dev
 
@@ -156,10 +155,7 @@ def batches() -> list[Batch]:
 
 def _decode(recognizer: Recognizer, samples: np.ndarray) -> Heard:
     """Every decoder's hearing of one utterance, streamed as the live kiosk does."""
-    pcm = Denoiser().process(np.asarray(samples, dtype="<i2").tobytes())
-    recognizer.begin()
-    for start in range(0, len(pcm), STREAM_CHUNK):
-        recognizer.feed(pcm[start : start + STREAM_CHUNK])
+    recognizer.stream(samples)
     return recognizer.decoder.finish()
 
 
