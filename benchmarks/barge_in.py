@@ -223,7 +223,7 @@ def live(
             try:
                 if not speaker.output.wait_ready(15):  # type: ignore[attr-defined]
                     raise SystemExit("no sound output")
-                tap = speaker.output.tap  # type: ignore[attr-defined]
+                tap = speaker.output.keep_tap()  # type: ignore[attr-defined]
                 for run in ("reading", "stops"):
                     frames: queue.Queue[tuple[bytes, float] | None] = queue.Queue()
                     detector = BargeIn(tap, threshold=thresholds[0])

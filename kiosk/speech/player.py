@@ -231,10 +231,17 @@ class Player:
         self._supervisor: threading.Thread | None = None
         self._lost_reason = ""
         self.underflows = 0  # callbacks that reported an output underflow (audible glitches)
-        #: What was sent to the loudspeaker, for cancelling it from the microphone.
-        self.tap = OutputTap(self.rate)
+        #: What was sent to the loudspeaker, for cancelling it from the microphone; kept only
+        #: once asked for (`keep_tap`), so the kiosk's audio callback does no work for it.
+        self.tap: OutputTap | None = None
 
     # ----- public -------------------------------------------------------------------------
+
+    def keep_tap(self) -> OutputTap:
+        """Start recording what is sent to the loudspeaker (barge-in measurement)."""
+        if self.tap is None:
+            self.tap = OutputTap(self.rate)
+        return self.tap
 
     def start(self, notify: Notify) -> None:
         self._notify = notify
@@ -305,7 +312,8 @@ class Player:
     def _callback(self, out: Any, frames: int, time_info: Any, status: Any) -> None:
         if status.output_underflow:
             self.underflows += 1
-            self.tap.slipped()
+            if self.tap is not None:
+                self.tap.slipped()
         try:
             self._fill(out[:, 0], frames)
         except Exception:  # never let an error stop the stream
@@ -360,7 +368,8 @@ class Player:
         else:
             out *= np.linspace(start_gain, self._gain_now, frames, dtype=np.float32)
         np.clip(out, -1.0, 1.0, out=out)
-        self.tap.write(out, due0)
+        if self.tap is not None:
+            self.tap.write(out, due0)
         for notice in notices:
             self._notify(notice)
 
