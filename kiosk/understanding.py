@@ -316,6 +316,9 @@ class Understanding:
                 if exact or not tokens:
                     tokens, exact = tuple(stem(w) for w in said), True
                 self._command_phrases.append(_Phrase(intent, tokens, exact))
+        self._phrases_of: dict[IntentName, list[_Phrase]] = {}
+        for phrase in self._command_phrases:
+            self._phrases_of.setdefault(phrase.intent, []).append(phrase)
         # How specific each word is to each command: 1 / number of commands using it.
         # Only short phrasings lend their words as keywords: every word of "too loud" carries
         # the wish, but "time" in "one more time" does not ("what time is it").
@@ -431,8 +434,23 @@ class Understanding:
                 )
         return Intent(IntentName.NONE, confidence=0.0, heard=heard)
 
+    def _placed(self, words: Sequence[str]) -> tuple[list[str], list[int | None], list[str]]:
+        """(every word's stem, where each word sits among the content tokens (None for a
+        filler), the content tokens): worked out once per utterance for all commands."""
+        stems = [stem(w) for w in words]
+        position: list[int | None] = []
+        count = 0
+        for word in words:
+            if word in self._fillers:
+                position.append(None)
+            else:
+                position.append(count)
+                count += 1
+        tokens = [stems[i] for i, at in enumerate(position) if at is not None]
+        return stems, position, tokens
+
     def _explained(
-        self, intent: IntentName, words: Sequence[str]
+        self, intent: IntentName, placed: tuple[list[str], list[int | None], list[str]]
     ) -> tuple[set[int], set[int], bool]:
         """(positions of content tokens that `intent`'s phrasings explain, positions their runs
         cover, whether a negation comes just before a run).
@@ -440,18 +458,11 @@ class Understanding:
         A run of a phrasing explains its words that are not glue ("go home" explains "home"),
         or all of them when every one is glue ("go on").
         """
-        stems = [stem(w) for w in words]
-        # Where each word sits among the content tokens (None for a filler).
-        position: list[int | None] = []
-        for word in words:
-            position.append(None if word in self._fillers else len(position) - position.count(None))
-        tokens = [stems[i] for i, at in enumerate(position) if at is not None]
+        stems, position, tokens = placed
         covered: set[int] = set()
         explained: set[int] = set()
         starts: list[int] = []
-        for phrase in self._command_phrases:
-            if phrase.intent is not intent:
-                continue
+        for phrase in self._phrases_of.get(intent, ()):
             haystack = stems if phrase.exact else tokens
             start = _find_run(phrase.tokens, haystack)
             if start < 0:
@@ -492,8 +503,9 @@ class Understanding:
             return None
         best: tuple[float, float, float, IntentName] | None = None
         tied = False
+        placed = self._placed(words)
         for intent in self._command_words:
-            runs, covered, negated = self._explained(intent, words)
+            runs, covered, negated = self._explained(intent, placed)
             if negated:  # "please do not stop": not a wish for this command
                 continue
             score = float(len(covered))
