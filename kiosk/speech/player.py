@@ -30,8 +30,13 @@ log = logging.getLogger(__name__)
 
 #: The rate espeak-ng renders at; other rates are resampled to it.
 PLAYER_RATE = 22_050
-#: Requested output latency. Lower is snappier but underruns sooner on a busy machine.
-OUTPUT_LATENCY_S = 0.012
+#: Requested output latency. Lower is snappier, but the callback is Python: any other thread
+#: holding the GIL longer than this (the listener decoding what the microphone hears while the
+#: kiosk speaks, a heavy UI frame) makes an underrun, an audible stutter. Measured in the
+#: PulseAudio room, 20 s of reading with the microphone hearing it: 146 underruns at 12 ms
+#: (the listener holds the GIL up to 12.4 ms per piece of audio it decodes), none at 25 ms and
+#: above. 50 ms also covers the slowest UI frames measured (about 40 ms, benchmarks/ui.py).
+OUTPUT_LATENCY_S = 0.05
 #: Callbacks must run steadily this long after opening before audio is trusted to be heard
 #: (the ALSA pulse plugin drops what is written while it connects, and may stall a second or so).
 WARM_UP_S = 0.5
@@ -144,7 +149,7 @@ class OutputTap:
     """The last few seconds the player sent to the loudspeaker, and when each sample is heard.
 
     Written by the audio callback; read by the barge-in canceller (kiosk/listening/barge_in.py,
-    measured by benchmarks/barge_in.py, not yet used by the listener: docs/voice.md). Bounded:
+    used by the listener while the kiosk speaks: docs/voice.md, "Barge-in"). Bounded:
     older audio is overwritten; only the kiosk's own output is held, in memory.
     """
 
