@@ -97,6 +97,8 @@ class Settings:
     listen_mode: str = "push-to-talk"  # or "wake-phrase"
     wake_phrase: str = "hello kiosk"
     listen_timeout_s: float = 8.0
+    #: While the kiosk speaks, hear a visitor's "stop" over its own voice (echo cancelled).
+    barge_in: bool = True
     # A visit.
     idle_timeout_s: float = 90.0
     idle_warning_s: float = 30.0

@@ -9,13 +9,14 @@ what is left for the keyphrase "stop" with its own tiny pocketsphinx decoder.
 
 Audio only passes through, as numpy arrays in memory; nothing is kept beyond a couple of seconds.
 
-Status: measured, not wired into the listener (docs/voice.md; `benchmarks/barge_in.py`).
-Offline, the canceller plus the near-end gate catch 95-100% of stops with no false alarm in
-10 minutes of reading. In the PulseAudio room with what the sink really played as reference,
-23 of 29 stops and no false alarm in 3 minutes. With the reference read live from the player's
-tap (`BargeIn`, as the listener would run it) no false alarm either, but 1 of 29 stops in a
-3-minute run (15 of 18 in two 1-minute runs): the tap slips against what is heard at output
-underflows and the filter loses the echo, so the gate stays shut. Not reliable enough to use.
+Used by the live listener while the kiosk speaks (`create_listener` with the kiosk's speaker;
+setting `barge_in`), measured by `benchmarks/barge_in.py` (docs/voice.md, "Barge-in"). Offline,
+the canceller plus the near-end gate catch 95-100% of stops with no false alarm in 10 minutes of
+reading. Live in the PulseAudio room, with the reference read from the player's tap as the
+listener reads it: see docs/voice.md. Each output underflow slips the tap against what is heard
+(nothing is spotted for SLIP_HOLD_S after one); with the player's former 12 ms output latency
+they came whenever another thread held the GIL that long, and a live run on a loaded machine
+caught 1 of 29 stops.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Threads: the audio library's callback only queues 30 ms frames; one worker threa
 decodes them while the person speaks, so when speech ends only the last frames remain to decode.
 Frames outside an utterance are dropped at once; an utterance's audio exists only inside the
 decoder and is gone when it is decoded. Nothing heard is logged.
+
+While the kiosk speaks, its own voice reaches the microphone too. With a `BargeIn` (the kiosk's
+output as its reference), every frame also goes through its echo canceller and "stop" spotter, so a
+visitor can stop the reading by voice over the loudspeaker (docs/voice.md, "Barge-in").
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ STALL_S = 2.0
 RETRY_S = 2.0
 #: Barge-in while the kiosk speaks must be this sure to count.
 BARGE_IN_CONFIDENCE = 0.5
+
+
+class StopSpotting(Protocol):
+    """Hears "stop" over the kiosk's own voice (kiosk.listening.barge_in.BargeIn)."""
+
+    def process(self, frame: bytes, heard_at: float) -> bool: ...
+
+    def reset(self) -> None: ...
 
 
 class AudioStream(Protocol):
@@ -120,15 +132,19 @@ class MicrophoneListener:
         source: SourceFactory,
         listen_timeout_s: float = 8.0,
         wake_phrase: str | None = None,
+        barge_in: StopSpotting | None = None,
     ) -> None:
         from pocketsphinx import Endpointer
 
         self._recognizer = recognizer
+        self._barge_in = barge_in
+        self._was_speaking = False
         self._sink = sink
         self._source = source
         self._timeout = listen_timeout_s
         self._wake = tuple(normalize(wake_phrase)) if wake_phrase else ()
-        self._frames: queue.Queue[bytes | None] = queue.Queue(maxsize=400)
+        # Each frame with the time it arrived, which the echo canceller lines up by.
+        self._frames: queue.Queue[tuple[bytes, float] | None] = queue.Queue(maxsize=400)
         self._lock = threading.Lock()
         self._listening = False
         self._listen_started = 0.0
@@ -177,7 +193,7 @@ class MicrophoneListener:
         """Called on the audio library's thread: queue and return at once."""
         # If the worker is behind, dropping a frame is better than blocking the audio thread.
         with contextlib.suppress(queue.Full):
-            self._frames.put_nowait(data)
+            self._frames.put_nowait((data, time.monotonic()))
 
     def _run(self) -> None:
         stream: AudioStream | None = None
@@ -199,18 +215,20 @@ class MicrophoneListener:
                     log.info("microphone available again")
                     self._sink(event(EventType.MICROPHONE_AVAILABLE))
             try:
-                frame = self._frames.get(timeout=STALL_S)
+                item = self._frames.get(timeout=STALL_S)
             except queue.Empty:
-                frame = b""
-            if frame is None:
+                item = (b"", 0.0)
+            if item is None:
                 break
+            frame, heard_at = item
             if not frame:
                 # An open stream that delivers nothing: the device was unplugged.
                 self._close_stream(stream)
                 stream = None
                 continue
             try:
-                self._process(frame)
+                if not self._stopped_by_voice(frame, heard_at):
+                    self._process(frame)
             except Exception:  # a decoder failure must not kill the listener
                 log.exception("listening failed on one utterance")
                 self._reset_utterance()
@@ -242,6 +260,24 @@ class MicrophoneListener:
     def _active(self) -> bool:
         with self._lock:
             return self._listening or self._deaf or bool(self._wake)
+
+    def _stopped_by_voice(self, frame: bytes, heard_at: float) -> bool:
+        """Barge-in: True when a visitor said "stop" over the kiosk's voice (reported)."""
+        if self._barge_in is None:
+            return False
+        # Every frame goes through, speaking or not, so the canceller keeps the room learnt.
+        spotted = self._barge_in.process(frame, heard_at)
+        with self._lock:
+            speaking = self._deaf and not self._listening
+        if speaking and not self._was_speaking:
+            self._barge_in.reset()  # nothing spotted before this reading counts
+        self._was_speaking = speaking
+        if not (spotted and speaking):
+            return False
+        self._barge_in.reset()
+        self._reset_utterance()
+        self._sink(event(EventType.HEARD, intent=Intent(IntentName.STOP, heard="stop")))
+        return True
 
     def _process(self, frame: bytes) -> None:
         now = time.monotonic()

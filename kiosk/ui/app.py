@@ -44,15 +44,16 @@ def default_engines(
     speaker: Speaker
     listener: Listener
     try:
-        listener = create_listener(settings, library, sink)
-    except Exception as error:  # a broken vocabulary or decoder: run without voice input
-        log.warning("ui: speech input unavailable (%s)", error)
-        listener = NullListener(sink, reason=str(error) or type(error).__name__)
-    try:
         speaker = create_speaker(settings, library, sink)
     except Exception as error:  # any failure: run silent rather than not at all
         log.warning("ui: speech output unavailable (%s)", error)
         speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
+    try:
+        # The speaker first: the listener cancels its voice from the microphone (barge-in).
+        listener = create_listener(settings, library, sink, speaker=speaker)
+    except Exception as error:  # a broken vocabulary or decoder: run without voice input
+        log.warning("ui: speech input unavailable (%s)", error)
+        listener = NullListener(sink, reason=str(error) or type(error).__name__)
     return speaker, listener
 
 

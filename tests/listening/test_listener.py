@@ -157,6 +157,43 @@ def test_deaf_while_speaking_except_for_stop(recognizer: Recognizer) -> None:
     assert events.kinds().count(EventType.HEARD) == 1
 
 
+class ScriptedStop:
+    """Stands in for BargeIn: "hears stop" in any frame with a loud sample in it."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.resets = 0
+
+    def process(self, frame: bytes, heard_at: float) -> bool:
+        self.frames += 1
+        return bool(frame) and int(np.abs(np.frombuffer(frame, dtype="<i2")).max()) > 20_000
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def test_stop_over_the_kiosks_voice_counts_only_while_it_speaks(recognizer: Recognizer) -> None:
+    events = EventLog()
+    mic = FakeMicrophone()
+    spotter = ScriptedStop()
+    loud = np.full(FRAME_SAMPLES, 30_000, dtype="<i2").tobytes()
+    listener = MicrophoneListener(recognizer, events, mic, barge_in=spotter)
+    try:
+        mic.pcm.put(loud)  # the kiosk is silent: not a barge-in
+        time.sleep(0.5)
+        assert EventType.HEARD not in events.kinds()
+        listener.set_deaf(True)  # the kiosk speaks
+        time.sleep(0.3)
+        mic.pcm.put(loud)
+        heard = events.wait_for(EventType.HEARD, timeout_s=20)
+    finally:
+        listener.close()
+    assert heard["intent"].name is IntentName.STOP
+    assert events.kinds().count(EventType.HEARD) == 1
+    assert spotter.frames > 20, "every frame goes to the canceller, speaking or not"
+    assert spotter.resets >= 2, "reset when the kiosk starts speaking and after a stop"
+
+
 def test_microphone_none_gives_a_null_listener(library: Library) -> None:
     listener = create_listener(Settings(microphone="none"), library, EventLog())
     assert isinstance(listener, NullListener)
