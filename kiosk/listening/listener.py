@@ -6,8 +6,10 @@ Frames outside an utterance are dropped at once; an utterance's audio exists onl
 decoder and is gone when it is decoded. Nothing heard is logged.
 
 While the kiosk speaks, its own voice reaches the microphone too. With a `BargeIn` (the kiosk's
-output as its reference), every frame also goes through its echo canceller and "stop" spotter, so a
-visitor can stop the reading by voice over the loudspeaker (docs/voice.md, "Barge-in").
+output as its reference), every frame also goes through its echo canceller and "stop" spotter;
+a spotted "stop" counts once the recogniser hears it in the last seconds of the cleaned audio,
+so a visitor can stop the reading by voice over the loudspeaker, and chatter near the kiosk
+does not (docs/voice.md, "Barge-in").
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+
+import numpy as np
 
 from kiosk.events import EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
@@ -37,10 +41,18 @@ STALL_S = 2.0
 RETRY_S = 2.0
 #: Barge-in while the kiosk speaks must be this sure to count.
 BARGE_IN_CONFIDENCE = 0.5
+#: How much of the cleaned microphone (the kiosk's voice cancelled) is decoded to confirm a
+#: spotted "stop": enough for "please stop" (16 kHz s16le bytes).
+CONFIRM_BYTES = int(2.0 * RATE) * 2
 
 
 class StopSpotting(Protocol):
-    """Hears "stop" over the kiosk's own voice (kiosk.listening.barge_in.BargeIn)."""
+    """Cancels the kiosk's own voice and spots "stop" (kiosk.listening.barge_in.BargeIn)."""
+
+    cleaned: bytes
+
+    @property
+    def converged(self) -> bool: ...
 
     def process(self, frame: bytes, heard_at: float) -> bool: ...
 
@@ -139,6 +151,8 @@ class MicrophoneListener:
         self._recognizer = recognizer
         self._barge_in = barge_in
         self._was_speaking = False
+        # The last seconds of the cleaned microphone while the kiosk speaks, to confirm a "stop".
+        self._cleaned = bytearray()
         self._sink = sink
         self._source = source
         self._timeout = listen_timeout_s
@@ -269,14 +283,26 @@ class MicrophoneListener:
         spotted = self._barge_in.process(frame, heard_at)
         with self._lock:
             speaking = self._deaf and not self._listening
-        if speaking and not self._was_speaking:
+        if speaking != self._was_speaking:
             self._barge_in.reset()  # nothing spotted before this reading counts
+            self._cleaned.clear()
         self._was_speaking = speaking
-        if not (spotted and speaking):
+        if not speaking:
+            return False
+        self._cleaned += self._barge_in.cleaned
+        del self._cleaned[: -CONFIRM_BYTES]
+        if not spotted:
             return False
         self._barge_in.reset()
+        # The spotter also fires on chatter ("shop", "top"): the recogniser must hear a "stop"
+        # in the last seconds of the cleaned microphone too.
+        recent = np.frombuffer(bytes(self._cleaned), dtype="<i2")
+        self._cleaned.clear()
         self._reset_utterance()
-        self._sink(event(EventType.HEARD, intent=Intent(IntentName.STOP, heard="stop")))
+        intent = self._recognizer.recognize(recent)
+        if intent.name is not IntentName.STOP or intent.confidence < BARGE_IN_CONFIDENCE:
+            return False
+        self._sink(event(EventType.HEARD, intent=intent))
         return True
 
     def _process(self, frame: bytes) -> None:
