@@ -241,7 +241,7 @@ class MicrophoneListener:
                 stream = None
                 continue
             try:
-                if not self._stopped_by_voice(frame, heard_at):
+                if not self._taken_by_barge_in(frame, heard_at):
                     self._process(frame)
             except Exception:  # a decoder failure must not kill the listener
                 log.exception("listening failed on one utterance")
@@ -275,8 +275,10 @@ class MicrophoneListener:
         with self._lock:
             return self._listening or self._deaf or bool(self._wake)
 
-    def _stopped_by_voice(self, frame: bytes, heard_at: float) -> bool:
-        """Barge-in: True when a visitor said "stop" over the kiosk's voice (reported)."""
+    def _taken_by_barge_in(self, frame: bytes, heard_at: float) -> bool:
+        """True when barge-in dealt with the frame: a visitor said "stop" over the kiosk's voice
+        (reported), or the kiosk speaks and its canceller hears the loudspeaker, so the raw
+        frame, its own voice, need not be decoded whole (that is for headsets)."""
         if self._barge_in is None:
             return False
         # Every frame goes through, speaking or not, so the canceller keeps the room learnt.
@@ -291,11 +293,20 @@ class MicrophoneListener:
             return False
         self._cleaned += self._barge_in.cleaned
         del self._cleaned[: -CONFIRM_BYTES]
-        if not spotted:
+        if spotted and self._confirmed_stop(self._barge_in):
+            return True
+        if not self._barge_in.converged:
             return False
-        self._barge_in.reset()
-        # The spotter also fires on chatter ("shop", "top"): the recogniser must hear a "stop"
-        # in the last seconds of the cleaned microphone too.
+        if self._in_utterance:
+            self._reset_utterance()  # begun on raw frames, before the canceller converged
+        return True
+
+    def _confirmed_stop(self, barge_in: StopSpotting) -> bool:
+        """The recogniser hears "stop" in the last seconds of the cleaned microphone (reported).
+
+        The spotter also fires on chatter ("shop", "top"); this decode tells them apart.
+        """
+        barge_in.reset()
         recent = np.frombuffer(bytes(self._cleaned), dtype="<i2")
         self._cleaned.clear()
         self._reset_utterance()
