@@ -237,13 +237,14 @@ class Player:
         self._lost_reason = ""
         self.underflows = 0  # callbacks that reported an output underflow (audible glitches)
         #: What was sent to the loudspeaker, for cancelling it from the microphone; kept only
-        #: once asked for (`keep_tap`), so the kiosk's audio callback does no work for it.
+        #: once asked for (`keep_tap`: the listener asks when the `barge_in` setting is on), so
+        #: with barge-in off the audio callback does no work for it.
         self.tap: OutputTap | None = None
 
     # ----- public -------------------------------------------------------------------------
 
     def keep_tap(self) -> OutputTap:
-        """Start recording what is sent to the loudspeaker (barge-in measurement)."""
+        """Start recording what is sent to the loudspeaker (the listener's barge-in reference)."""
         if self.tap is None:
             self.tap = OutputTap(self.rate)
         return self.tap
