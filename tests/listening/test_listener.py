@@ -16,7 +16,7 @@ from kiosk.config import Settings
 from kiosk.controller import Controller
 from kiosk.engines import Listener, NullListener
 from kiosk.events import EventType
-from kiosk.intents import IntentName
+from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening import create_listener
 from kiosk.listening import listener as listener_module
@@ -218,6 +218,70 @@ def test_a_spotted_stop_counts_only_while_speaking_and_if_the_recogniser_hears_i
     heard = [e["intent"].name for e in events.events if e.type is EventType.HEARD]
     assert heard == ([IntentName.STOP] if acted_on else []), heard
     assert canceller.resets >= 1
+
+
+class NumberedCanceller:
+    """Stands in for BargeIn while the kiosk speaks: cleaned frame n holds the sample value n,
+    and "stop" is spotted on frame `spot_at`."""
+
+    converged = True
+
+    def __init__(self, spot_at: int) -> None:
+        self.spot_at = spot_at
+        self.frames = 0
+        self.cleaned = b""
+
+    def process(self, frame: bytes, heard_at: float) -> bool:
+        self.frames += 1
+        self.cleaned = np.full(len(frame) // 2, self.frames, dtype="<i2").tobytes()
+        return self.frames == self.spot_at
+
+    def reset(self) -> None:
+        pass
+
+
+class WindowRecognizer:
+    """Stands in for the Recognizer of the confirming decode: keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.given: list[np.ndarray] = []
+
+    def recognize(self, samples: np.ndarray) -> Intent:
+        self.given.append(samples.copy())
+        return Intent(IntentName.STOP, confidence=1.0)
+
+    def discard(self) -> None:
+        pass
+
+
+def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
+    """The decode that confirms a spot hears the lead-in before it and the rest of the words
+    after it ("stop | reading"), not just what had arrived when the spotter fired."""
+    events = EventLog()
+    mic = FakeMicrophone()
+    spot_at = 100  # frames of 30 ms: 3 s into the reading
+    canceller = NumberedCanceller(spot_at)
+    recognizer = WindowRecognizer()
+    listener = MicrophoneListener(
+        recognizer, events, mic, barge_in=canceller  # type: ignore[arg-type]
+    )
+    listener.set_deaf(True)  # the kiosk speaks
+    try:
+        deadline = time.monotonic() + 20
+        while canceller.frames < spot_at + 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        listener.close()
+    assert len(recognizer.given) == 1
+    frames_heard = np.unique(recognizer.given[0])
+    frame_s = FRAME_SAMPLES / 16000
+    after = round(listener_module.CONFIRM_AFTER_S / frame_s)
+    before = round(listener_module.CONFIRM_BEFORE_S / frame_s)
+    assert frames_heard.max() == spot_at + after
+    assert frames_heard.min() <= spot_at - before + 2
+    assert [e["intent"].name for e in events.events if e.type is EventType.HEARD] == [
+        IntentName.STOP
+    ]
 
 
 def test_microphone_none_gives_a_null_listener(library: Library) -> None:
