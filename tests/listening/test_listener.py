@@ -274,7 +274,7 @@ def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
         listener.close()
     assert len(recognizer.given) == 1
     frames_heard = np.unique(recognizer.given[0])
-    frame_s = FRAME_SAMPLES / 16000
+    frame_s = FRAME_SAMPLES / listener_module.RATE
     after = round(listener_module.CONFIRM_AFTER_S / frame_s)
     before = round(listener_module.CONFIRM_BEFORE_S / frame_s)
     assert frames_heard.max() == spot_at + after
