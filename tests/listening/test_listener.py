@@ -20,6 +20,7 @@ from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening import create_listener
 from kiosk.listening import listener as listener_module
+from kiosk.listening.audio import RATE
 from kiosk.listening.listener import FRAME_SAMPLES, MicrophoneError, MicrophoneListener
 from kiosk.listening.recognizer import Recognizer
 from tests.fakes import FakeSpeaker
@@ -274,7 +275,7 @@ def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
         listener.close()
     assert len(recognizer.given) == 1
     frames_heard = np.unique(recognizer.given[0])
-    frame_s = FRAME_SAMPLES / listener_module.RATE
+    frame_s = FRAME_SAMPLES / RATE
     after = round(listener_module.CONFIRM_AFTER_S / frame_s)
     before = round(listener_module.CONFIRM_BEFORE_S / frame_s)
     assert frames_heard.max() == spot_at + after
