@@ -29,7 +29,7 @@ reference: the best a drift-tracking canceller could do; the live mode has no "v
 "kiosk" is what the kiosk acts on: its own listener (create_listener with the real Speaker),
 deaf but for "stop" as while it speaks, whose BargeIn spots "stop" in the microphone cleaned
 with the Player's OutputTap as reference, at its own threshold, and whose recogniser must then
-hear a `stop` in the last 2 s of that cleaned audio (its stops may come up to 2.5 s after the
+hear a `stop` in that cleaned audio around the spot (its stops may come up to 2.5 s after the
 visitor's span, the decode included). The live
 mode's "FA reading" counts detections in `--seconds` of reading with no visitor, and "FA chatter"
 those in `--seconds` of reading with visitors chatting over it (CHATTER, no "stop" in it).

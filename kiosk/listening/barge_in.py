@@ -11,7 +11,7 @@ Audio only passes through, as numpy arrays in memory; nothing is kept beyond a c
 
 Used by the live listener while the kiosk speaks (`create_listener` with the kiosk's speaker;
 setting `barge_in`), which acts on a spot only once its recogniser also hears "stop" in the
-last seconds of `cleaned` audio: the spotter alone also fires on chatter ("shop", "top").
+`cleaned` audio around it: the spotter alone also fires on chatter ("shop", "top").
 Measured by `benchmarks/barge_in.py` (docs/voice.md, "Barge-in"). Offline,
 the canceller plus the near-end gate catch 95-100% of stops with no false alarm in 10 minutes of
 reading. Live in the PulseAudio room, with the reference read from the player's tap as the

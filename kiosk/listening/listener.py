@@ -7,7 +7,7 @@ decoder and is gone when it is decoded. Nothing heard is logged.
 
 While the kiosk speaks, its own voice reaches the microphone too. With a `BargeIn` (the kiosk's
 output as its reference), every frame also goes through its echo canceller and "stop" spotter;
-a spotted "stop" counts once the recogniser hears it in the last seconds of the cleaned audio,
+a spotted "stop" counts once the recogniser hears it in the cleaned audio around the spot,
 so a visitor can stop the reading by voice over the loudspeaker, and chatter near the kiosk
 does not (docs/voice.md, "Barge-in").
 """
