@@ -63,6 +63,44 @@ class Phrases:
         )
 
 
+#: How people run words together when they speak. The phrases are written out in full (that is
+#: how the understanding reads them); the recogniser also listens for the spoken form ("what's
+#: next", "i didn't hear that"), which the understanding spells out again.
+SPOKEN_CONTRACTIONS: dict[tuple[str, str], str] = {
+    ("can", "not"): "can't", ("do", "not"): "don't", ("did", "not"): "didn't",
+    ("does", "not"): "doesn't", ("is", "not"): "isn't", ("are", "not"): "aren't",
+    ("was", "not"): "wasn't", ("will", "not"): "won't", ("could", "not"): "couldn't",
+    ("would", "not"): "wouldn't", ("should", "not"): "shouldn't",
+    ("i", "am"): "i'm", ("i", "have"): "i've", ("i", "would"): "i'd", ("i", "will"): "i'll",
+    ("let", "us"): "let's", ("you", "are"): "you're", ("we", "are"): "we're",
+    ("they", "are"): "they're", ("it", "is"): "it's", ("that", "is"): "that's",
+    ("what", "is"): "what's", ("where", "is"): "where's", ("how", "is"): "how's",
+    ("who", "is"): "who's", ("there", "is"): "there's", ("here", "is"): "here's",
+}
+
+
+def contracted(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The same words as they are usually spoken: "what is next" -> "what's next"."""
+    spoken: list[str] = []
+    for word in words:
+        pair = (spoken[-1], word) if spoken else None
+        if pair in SPOKEN_CONTRACTIONS:
+            spoken[-1] = SPOKEN_CONTRACTIONS[pair]
+        else:
+            spoken.append(word)
+    return tuple(spoken)
+
+
+def _with_spoken(phrases: Iterable[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    """Each phrase, followed by its contracted form when that differs."""
+    return tuple(dict.fromkeys(form for p in phrases for form in (p, contracted(p)) if form))
+
+
+def _templates_with_spoken(templates: Iterable[str]) -> tuple[str, ...]:
+    """Templates ("let us {}") with their contracted forms ("let's {}")."""
+    return tuple(" ".join(form) for form in _with_spoken(tuple(t.split()) for t in templates))
+
+
 def collect_phrases(
     library: Library, commands: CommandWords, extra: Iterable[str] = ()
 ) -> Phrases:
@@ -76,15 +114,15 @@ def collect_phrases(
                 names.append(tuple(normalize(label)))
     sentences = [tuple(normalize(s.text)) for sec in library.sections() for s in sec.sentences]
     return Phrases(
-        commands=tuple(dict.fromkeys(
+        commands=_with_spoken(
             [tuple(p.split()) for p in commands.phrases()]
             + [tuple(normalize(p)) for p in extra if normalize(p)]
-        )),
-        names=tuple(dict.fromkeys(n for n in names if n)),
-        carriers=commands.carriers,
-        wrappers=commands.wrappers,
-        sentences=tuple(s for s in sentences if s),
-        background=tuple(tuple(p.split()) for p in commands.background),
+        ),
+        names=_with_spoken(names),
+        carriers=_templates_with_spoken(commands.carriers),
+        wrappers=_templates_with_spoken(commands.wrappers),
+        sentences=_with_spoken(sentences),
+        background=_with_spoken(tuple(p.split()) for p in commands.background),
     )
 
 

@@ -16,12 +16,15 @@ from kiosk.listening.decoder import DecoderError, SpeechDecoder
 from kiosk.listening.language_model import build_arpa
 from kiosk.listening.lexicon import pronunciations
 from kiosk.listening.search import (
+    SPOKEN_CONTRACTIONS,
     SearchError,
     collect_phrases,
+    contracted,
     jsgf_grammar,
+    language_model,
     validate_grammar,
 )
-from kiosk.understanding import load_commands
+from kiosk.understanding import load_commands, normalize
 
 
 def _arpa_probability(arpa: str):  # type: ignore[no-untyped-def]
@@ -66,6 +69,23 @@ def test_every_word_the_search_uses_has_a_pronunciation(library: Library) -> Non
     known = pronunciations(phrases.words(), library)
     assert sorted(phrases.words() - set(known)) == []
     assert known["microcalcifications"][0].startswith("M AY K R OW")
+
+
+def test_spoken_contractions_are_listened_for_and_spelled_out_again(library: Library) -> None:
+    """"I didn't catch that" is heard as said, and understood as "i did not catch that"."""
+    assert contracted(("i", "did", "not", "catch", "that")) == ("i", "didn't", "catch", "that")
+    assert contracted(("where", "is", "it", "i", "do", "not", "know")) == (
+        "where's", "it", "i", "don't", "know",
+    )
+    assert contracted(("go", "back")) == ("go", "back")
+    for full, spoken in SPOKEN_CONTRACTIONS.items():
+        assert normalize(spoken) == list(full), spoken
+    phrases = collect_phrases(library, load_commands(library.root))
+    commands = {" ".join(p) for p in phrases.commands}
+    assert {"i did not catch that", "i didn't catch that"} <= commands
+    assert "let's {}" in phrases.wrappers and "let us {}" in phrases.wrappers
+    arpa = language_model(phrases)
+    assert re.search(r"\tdidn't\t", arpa) and re.search(r"\tlet's\t", arpa)
 
 
 def test_grammar_is_validated_before_the_decoder_sees_it(library: Library) -> None:
