@@ -23,9 +23,10 @@ A stop is caught if a detection falls within its span (+1 s); others are false a
 real Speaker reads the content into the PulseAudio null sink, a loopback leaks it into the
 "room" at `--leak-percent` (60%: about -13 dB) and visitors are played into the room. What the
 sink played and what the room's microphone heard are recorded (in memory) and go through the
-approaches above (the two recordings lined up by their cross-correlation, then, since the
-loopback's clock drifts against the sink's, the drift measured over 3 s windows taken out of the
-reference: the best a drift-tracking canceller could do; the live mode has no "veto" row);
+approaches above (the two recordings lined up by their cross-correlation, then the reference
+re-timed along the echo delay measured in each 3 s window, since the loopback's clock drifts
+against the sink's and either recording may slip: the best a delay-tracking canceller could do;
+the live mode has no "veto" row);
 "kiosk" is what the kiosk acts on: its own listener (create_listener with the real Speaker),
 deaf but for "stop" as while it speaks, whose BargeIn spots "stop" in the microphone cleaned
 with the Player's OutputTap as reference, at its own threshold, and whose recogniser must then
@@ -319,14 +320,16 @@ def live(
               f"(correlation {strength:.2f}); canceller ERLE after 10 s "
               f"{erle(mic, residual):.1f} dB")
         if drift_fixed and len(lags) > 2:
-            # The loopback's clock drifts against the sink's: take that out of the reference
-            # (a straight line through the measured delays), as a drift-tracking canceller would.
-            slope, intercept = np.polyfit(centres, lags, 1)
+            # The loopback's clock drifts against the sink's, and a recording may slip (the
+            # delay then steps): re-time the reference along the measured delays, piecewise
+            # between window centres, as a delay-tracking canceller would. A straight line
+            # through them would take a step for drift and misalign both halves.
             index = np.arange(len(ref))
-            positions = index - (slope * index + intercept - 0.03 * RATE)
-            ref = np.interp(positions, np.arange(len(ref)), ref, left=0.0, right=0.0)
+            positions = index - (np.interp(index, centres, lags) - 0.03 * RATE)
+            ref = np.interp(positions, index, ref, left=0.0, right=0.0)
             residual, gate = cancel(mic, ref)
-            print(f"  {run}: drift {slope * 1e6:.0f} ppm taken out of the reference; canceller "
+            print(f"  {run}: reference re-timed along the measured delays "
+                  f"({min(lags) * 1000 / RATE:.0f}-{max(lags) * 1000 / RATE:.0f} ms); canceller "
                   f"ERLE after 10 s {erle(mic, residual):.1f} dB")
         aligned[run] = (mic, ref, residual, gate)
     for threshold in thresholds:
