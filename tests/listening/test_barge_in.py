@@ -1,5 +1,6 @@
-"""The barge-in parts measured by benchmarks/barge_in.py (not wired into the listener): the echo
-canceller, the near-end gate, the "stop" spotter and the player's output tap."""
+"""The barge-in parts the listener uses while the kiosk speaks (and benchmarks/barge_in.py
+measures): the echo canceller, the near-end gate, the "stop" spotter and the player's output
+tap."""
 
 from __future__ import annotations
 
