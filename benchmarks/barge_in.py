@@ -208,9 +208,7 @@ def offset_of(mic: np.ndarray, reference: np.ndarray, most: int) -> tuple[int, f
     return best - most, float(abs(lags[best]) / norm)
 
 
-def live(
-    seconds: float, leak_percent: int, thresholds: list[float], drift_fixed: bool = True
-) -> None:
+def live(seconds: float, leak_percent: int, thresholds: list[float]) -> None:
     """The approaches on the real parts: a PulseAudio room with the real Speaker in it."""
     import tempfile
     from dataclasses import replace
@@ -319,7 +317,7 @@ def live(
         print(f"  {run}: recordings lined up at {lag / RATE * 1000:.0f} ms "
               f"(correlation {strength:.2f}); canceller ERLE after 10 s "
               f"{erle(mic, residual):.1f} dB")
-        if drift_fixed and len(lags) > 2:
+        if len(lags) > 2:
             # The loopback's clock drifts against the sink's, and a recording may slip (the
             # delay then steps): re-time the reference along the measured delays, piecewise
             # between window centres, as a delay-tracking canceller would. A straight line

@@ -83,9 +83,8 @@ def contracted(words: tuple[str, ...]) -> tuple[str, ...]:
     """The same words as they are usually spoken: "what is next" -> "what's next"."""
     spoken: list[str] = []
     for word in words:
-        pair = (spoken[-1], word) if spoken else None
-        if pair in SPOKEN_CONTRACTIONS:
-            spoken[-1] = SPOKEN_CONTRACTIONS[pair]
+        if spoken and (spoken[-1], word) in SPOKEN_CONTRACTIONS:
+            spoken[-1] = SPOKEN_CONTRACTIONS[(spoken[-1], word)]
         else:
             spoken.append(word)
     return tuple(spoken)
