@@ -6,6 +6,7 @@ Nothing here writes audio anywhere; callers drop the arrays once decoded.
 from __future__ import annotations
 
 import io
+import struct
 import wave
 
 import numpy as np
@@ -43,25 +44,94 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples), -32768, 32767).astype(np.int16)
 
 
+#: WAV format tags (the first field of the "fmt " chunk) that hold plain samples.
+PCM, FLOAT, EXTENSIBLE = 1, 3, 0xFFFE
+#: Sample sizes read for each tag; anything else gets a message saying how to save the file.
+READABLE_BITS = {PCM: (8, 16, 24, 32), FLOAT: (32, 64)}
+#: Compressed encodings some recorders and phones write, named in the message.
+COMPRESSED = {2: "ADPCM", 6: "A-law", 7: "mu-law", 0x11: "IMA ADPCM", 0x31: "GSM", 0x55: "MP3"}
+SAVE_AS = "save it as 16-bit PCM WAV"
+
+
 def read_wav(data: bytes) -> np.ndarray:
-    """A 16-bit PCM WAV (any rate, any channels) as 16 kHz mono int16; AudioError if unusable."""
-    try:
-        with wave.open(io.BytesIO(data), "rb") as wav:
-            channels = wav.getnchannels()
-            width = wav.getsampwidth()
-            rate = wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError, ValueError) as error:
-        raise AudioError(f"not a readable WAV file: {error}") from None
-    if width != 2:
-        raise AudioError(f"only 16-bit PCM WAV is supported, not {8 * width}-bit")
+    """A WAV file's bytes as 16 kHz mono int16; AudioError, with the reason, if unusable.
+
+    Any rate and number of channels; integer PCM of 8, 16, 24 or 32 bits or 32/64-bit float,
+    including the "extensible" header that recorders write for more than two channels or more
+    than 16 bits (Python 3.11's `wave` module refuses that header, so the chunks are read here).
+    """
+    fmt, frames = _wav_chunks(data)
+    tag, channels, rate, bits = _wav_format(fmt)
+    samples = _wav_samples(frames, tag, channels, bits)
+    return to_pcm16(resample(samples, rate))
+
+
+def _wav_chunks(data: bytes) -> tuple[bytes, bytes]:
+    """The "fmt " and "data" chunks of a RIFF/WAVE file (a cut-off data chunk is kept as is)."""
+    if not data:
+        raise AudioError("the file is empty")
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
+        raise AudioError("not a WAV file (it does not start with a RIFF/WAVE header)")
+    fmt = None
+    offset = 12
+    while offset + 8 <= len(data):
+        name = data[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", data, offset + 4)
+        body = data[offset + 8 : offset + 8 + size]
+        if name == b"fmt ":
+            fmt = body
+        elif name == b"data":
+            if fmt is None:
+                break
+            return fmt, body
+        # Chunks are padded to an even length.
+        offset += 8 + size + (size & 1)
+    if fmt is None:
+        raise AudioError("not a readable WAV file: it has no format chunk before its audio")
+    raise AudioError("not a readable WAV file: it has no audio (data) chunk (cut short?)")
+
+
+def _wav_format(fmt: bytes) -> tuple[int, int, int, int]:
+    """(format tag, channels, rate, bits per sample), checked to be readable."""
+    if len(fmt) < 16:
+        raise AudioError("not a readable WAV file: its format chunk is cut short")
+    tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", fmt)
+    if tag == EXTENSIBLE and len(fmt) >= 26:
+        # The real encoding is the first two bytes of the sub-format GUID.
+        (tag,) = struct.unpack_from("<H", fmt, 24)
+    if tag in COMPRESSED:
+        name = COMPRESSED[tag]
+        raise AudioError(f"this WAV is compressed ({name}) and cannot be read; {SAVE_AS}")
+    if tag not in READABLE_BITS:
+        raise AudioError(f"this WAV's encoding (format {tag}) cannot be read; {SAVE_AS}")
+    if bits not in READABLE_BITS[tag]:
+        kind = "float" if tag == FLOAT else "PCM"
+        raise AudioError(f"{bits}-bit {kind} WAV cannot be read; {SAVE_AS}")
     if channels < 1 or rate < 4000 or rate > 384_000:
         raise AudioError(f"unsupported WAV format ({channels} channels, {rate} Hz)")
-    usable = len(frames) - len(frames) % (2 * channels)
-    samples = np.frombuffer(frames[:usable], dtype="<i2").astype(np.float64)
+    return tag, channels, rate, bits
+
+
+def _wav_samples(frames: bytes, tag: int, channels: int, bits: int) -> np.ndarray:
+    """Interleaved samples -> mono float64 at int16 scale (channels averaged)."""
+    width = bits // 8
+    usable = len(frames) - len(frames) % (width * channels)
+    raw = frames[:usable]
+    if tag == FLOAT:
+        values = np.frombuffer(raw, dtype=f"<f{width}").astype(np.float64)
+        # A float file may hold NaN or values past full scale; those become silence or clip.
+        samples = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0) * 32768.0
+    elif width == 1:
+        samples = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) * 256.0
+    elif width == 3:
+        triples = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        joined = triples[:, 0] | (triples[:, 1] << 8) | (triples[:, 2] << 16)
+        samples = (joined - ((joined & 0x800000) << 1)).astype(np.float64) / 256.0
+    else:
+        samples = np.frombuffer(raw, dtype=f"<i{width}").astype(np.float64) / 256 ** (width - 2)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
-    return to_pcm16(resample(samples, rate))
+    return samples
 
 
 def write_wav(samples: np.ndarray, rate: int = RATE) -> bytes:

@@ -1,0 +1,115 @@
+"""`kiosk recognize` reads the WAV files other tools write, or says how to save them.
+
+The files are made by sox (installed by `make test`), so the headers are a real tool's, not ours:
+sox writes the "extensible" header for more than two channels or more than 16 bits, which
+Python 3.11's `wave` module refuses.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.listening.audio import AudioError, read_wav, write_wav
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["which", "sox"], capture_output=True).returncode != 0,
+    reason="sox is installed by `make test`",
+)
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Half a second of a 440 Hz tone at half scale, 16-bit mono at 16 kHz (a WAV file)."""
+    t = np.arange(8000) / 16_000
+    path = tmp_path_factory.mktemp("wav") / "tone.wav"
+    path.write_bytes(write_wav(16384 * np.sin(2 * np.pi * 440 * t)))
+    return path
+
+
+def converted(source: Path, *options: str) -> bytes:
+    """The source re-written by sox with the given output options, as bytes."""
+    target = source.with_name(f"out{abs(hash(options))}.wav")
+    subprocess.run(["sox", str(source), *options, str(target)], check=True)
+    return target.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("options", "header_tag"),
+    [
+        (("-b", "8"), 1),
+        (("-b", "24"), 0xFFFE),
+        (("-b", "32"), 0xFFFE),
+        (("-e", "floating-point", "-b", "32"), 3),
+        (("-e", "floating-point", "-b", "64"), 3),
+        (("-c", "2", "-r", "44100"), 1),
+        (("-c", "3"), 0xFFFE),
+        (("-c", "2", "-b", "24", "-r", "48000"), 0xFFFE),
+    ],
+)
+def test_other_encodings_read_as_the_same_sound(
+    tone: Path, options: tuple[str, ...], header_tag: int
+) -> None:
+    data = converted(tone, *options)
+    # The header really is the kind this case is about (sox chose it, not this test).
+    assert struct.unpack_from("<H", data, 20)[0] == header_tag
+    reference = read_wav(tone.read_bytes()).astype(np.float64)
+    samples = read_wav(data).astype(np.float64)
+    assert samples.dtype == np.float64 and abs(samples.size - reference.size) <= 1
+    samples, reference = samples[: reference.size], reference[: samples.size]
+    # Same level and same wave; 8-bit's dithered quantisation noise (-39 dB here) is allowed for.
+    level = np.sqrt(np.mean(samples**2)) / np.sqrt(np.mean(reference**2))
+    assert 0.98 < level < 1.02
+    error = np.sqrt(np.mean((samples[100:-100] - reference[100:-100]) ** 2))
+    assert error < 0.02 * np.sqrt(np.mean(reference**2))
+
+
+def test_a_lossless_float_copy_reads_back_sample_for_sample(tone: Path) -> None:
+    float_copy = converted(tone, "-e", "floating-point", "-b", "32")
+    assert np.array_equal(read_wav(float_copy), read_wav(tone.read_bytes()))
+
+
+def cut_format(wav: bytes) -> bytes:
+    """The same file with its format chunk declared (and cut) 10 bytes long."""
+    return wav[:16] + struct.pack("<I", 10) + wav[20:30] + wav[36:]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tone: converted(tone, "-e", "mu-law"), "compressed (mu-law)"),
+        (lambda tone: converted(tone, "-e", "a-law"), "compressed (A-law)"),
+        (lambda tone: converted(tone, "-e", "ima-adpcm"), "compressed (IMA ADPCM)"),
+        (lambda tone: b"", "empty"),
+        (lambda tone: b"ID3\x03" + bytes(200), "not a WAV file"),
+        (lambda tone: cut_format(tone.read_bytes()), "format chunk is cut short"),
+        (lambda tone: tone.read_bytes()[:30], "no audio (data) chunk"),
+        (lambda tone: tone.read_bytes()[:36], "no audio (data) chunk"),
+    ],
+)
+def test_unreadable_files_say_why_and_how_to_save_them(
+    tone: Path, make: object, message: str
+) -> None:
+    with pytest.raises(AudioError) as raised:
+        read_wav(make(tone))  # type: ignore[operator]
+    assert message in str(raised.value)
+    if "compressed" in message:
+        assert "save it as 16-bit PCM WAV" in str(raised.value)
+
+
+def test_float_samples_past_full_scale_or_not_numbers_clip_or_fall_silent() -> None:
+    values = np.array([0.5, 2.0, -3.0, np.nan, np.inf, -np.inf] * 400, dtype="<f4")
+    fmt = struct.pack("<HHIIHH", 3, 1, 16_000, 64_000, 4, 32)
+    body = values.tobytes()
+    data = (
+        b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(body)) + b"WAVE"
+        + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+        + b"data" + struct.pack("<I", len(body)) + body
+    )
+    samples = read_wav(data)
+    assert samples.dtype == np.int16 and samples.size == values.size
+    assert samples.max() == 32767 and samples.min() == -32768
