@@ -2,8 +2,9 @@
 
 Each capability registers its own subcommands (see SUBCOMMAND_MODULES): a module with
 `register(subparsers)` that adds parsers whose `handler(args, settings) -> int` does the work.
-User mistakes (bad config, broken content, unreadable files) print one clear message per problem
-on stderr and exit non-zero; they never show a traceback.
+User mistakes (broken content, unreadable files) print one clear message per problem on stderr
+and exit non-zero; they never show a traceback. A bad setting is reported the same way but stops
+nothing: the setting keeps its default and the kiosk starts (`kiosk doctor` lists it as FAIL).
 """
 
 from __future__ import annotations
@@ -103,11 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kiosk` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as error:
-        print(f"kiosk: configuration error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    problems: list[ConfigError] = []
+    settings = load_settings(args.config, problems=problems)
+    for problem in problems:
+        print(f"kiosk: configuration problem, ignored: {problem}", file=sys.stderr)
+    args.config_problems = problems
     handler: Handler = args.handler
     try:
         return handler(args, settings)

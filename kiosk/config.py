@@ -259,35 +259,97 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("config", f"not valid TOML: {error}", str(path)) from None
 
 
-def load_settings(
-    config_path: Path | None = None, environ: Mapping[str, str] | None = None
+#: Settings checked against each other: when one of a pair is wrong and not set in the layer at
+#: fault, its partners there are set aside instead (e.g. a raised rate_min_wpm above the rate).
+_PARTNERS: dict[str, tuple[str, ...]] = {
+    "rate_wpm": ("rate_min_wpm", "rate_max_wpm"),
+    "volume_db": ("volume_min_db",),
+    "volume_min_db": ("volume_db",),
+    "idle_warning_s": ("idle_timeout_s",),
+}
+
+
+def _layer(
+    base: Settings,
+    values: Mapping[str, Any],
+    source: str | Mapping[str, str],
+    problems: list[ConfigError] | None,
+    validated_as: str = "",
 ) -> Settings:
-    """Build the Settings: defaults, then the site file, then KIOSK_* environment variables."""
+    """`base` with one layer of values applied and checked.
+
+    Strict (problems is None): the first mistake raises. Tolerant: each mistake is recorded and
+    the settings it names are left out of this layer, so the rest of the layer still applies.
+    `source` names where the values came from, one name or one per key (environment variables).
+    """
+    values = dict(values)
+    while True:
+        try:
+            settings = base
+            for name, value in values.items():
+                where = source if isinstance(source, str) else source[name]
+                settings = _apply(settings, {name: value}, where)
+            _validate(settings, validated_as or str(source))
+            return settings
+        except ConfigError as error:
+            if problems is None:
+                raise
+            if str(error) not in {str(known) for known in problems}:
+                problems.append(error)
+            named = error.key.split(".", 1)[0]
+            culprits = [named] if named in values else [
+                key for key in _PARTNERS.get(named, ()) if key in values
+            ]
+            if not culprits:
+                return base  # nothing in this layer to blame: keep what came before it
+            for key in culprits:
+                del values[key]
+
+
+def load_settings(
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    problems: list[ConfigError] | None = None,
+) -> Settings:
+    """Build the Settings: defaults, then the site file, then KIOSK_* environment variables.
+
+    With `problems` given, a mistake never stops the load: it is appended there and the
+    setting keeps its earlier value (a file that cannot be read is skipped whole), so a typo in
+    the site file cannot leave a waiting room without its kiosk. Without it, the first raises.
+    """
     env = os.environ if environ is None else environ
     settings = Settings()
     if config_path is None and env.get(CONFIG_ENV):
         config_path = Path(env[CONFIG_ENV])
     if config_path is None and SITE_CONFIG.is_file():
         config_path = SITE_CONFIG
-    source = ""
     if config_path is not None:
         source = str(config_path)
-        values = _read_toml(config_path)
+        try:
+            values = _read_toml(config_path)
+        except ConfigError as error:
+            if problems is None:
+                raise
+            problems.append(error)
+            values = {}
         if "content_dir" in values and isinstance(values["content_dir"], str):
             # A relative content folder is relative to the config file, as a clinic would expect.
             values["content_dir"] = str(
                 config_path.parent / Path(values["content_dir"]).expanduser()
             )
-        settings = _apply(settings, values, source)
-        _validate(settings, source)
+        settings = _layer(settings, values, source, problems)
     overrides = {
         name[len(ENV_PREFIX) :].lower(): value
         for name, value in env.items()
         if name.startswith(ENV_PREFIX) and name != CONFIG_ENV
     }
-    for name, value in overrides.items():
-        if name == "keypad":
-            raise ConfigError(name, "set the keypad in the config file, not the environment")
-        settings = _apply(settings, {name: value}, f"${ENV_PREFIX}{name.upper()}")
-    _validate(settings, "environment" if overrides else source)
+    if "keypad" in overrides:
+        misplaced = ConfigError("keypad", "set the keypad in the config file, not the environment")
+        if problems is None:
+            raise misplaced
+        problems.append(misplaced)
+        del overrides["keypad"]
+    if overrides:
+        variables = {key: f"${ENV_PREFIX}{key.upper()}" for key in overrides}
+        settings = _layer(settings, overrides, variables, problems, "environment")
     return settings

@@ -13,14 +13,14 @@ import argparse
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiosk.config import ASSETS_DIR, Settings
+from kiosk.config import ASSETS_DIR, ConfigError, Settings
 from kiosk.library import Library, validate_tree
 
 if TYPE_CHECKING:  # the speech stack is imported only when a check needs it
@@ -58,8 +58,9 @@ class Finding:
 class _Checks:
     """Runs the checks in order; later checks use what earlier ones loaded."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, config_problems: Sequence[ConfigError] = ()) -> None:
         self.settings = settings
+        self.config_problems = config_problems
         self.library: Library | None = None
         self._renderer: Renderer | None = None
 
@@ -81,6 +82,10 @@ class _Checks:
             f"language {s.language}, voice {s.voice or 'default'}, {s.rate_wpm} wpm, "
             f"{s.volume_db:g} dB, idle {s.idle_timeout_s:g} s, microphone {s.microphone}"
         )
+        if self.config_problems:
+            # The kiosk runs on with the defaults, but the site did not get what it asked for.
+            listed = "; ".join(str(problem) for problem in self.config_problems)
+            return Finding("configuration", Status.FAIL, f"ignored: {listed}; in use: {detail}")
         if not s.staff_pin:
             return Finding("configuration", Status.WARN, detail + "; no staff_pin: staff exit off")
         return Finding("configuration", Status.OK, detail)
@@ -129,10 +134,14 @@ class _Checks:
         peak = float(np.abs(rendering.to_float()).max(initial=0.0))
         if rendering.duration_s < 0.3 or peak < SOUND_LEVEL:
             return Finding("speech", Status.FAIL, "the synthesiser produced silence")
+        detail = f"rendered {rendering.duration_s:.1f} s of speech in {took_ms:.0f} ms"
+        voice_problem = getattr(self.renderer(self.library).synthesizer, "voice_problem", "")
+        if voice_problem:
+            return Finding("speech", Status.WARN, f"{detail}; {voice_problem}")
         return Finding(
             "speech",
             Status.OK,
-            f"rendered {rendering.duration_s:.1f} s of speech in {took_ms:.0f} ms",
+            detail,
         )
 
     def cache(self) -> Finding:
@@ -235,9 +244,11 @@ class _Checks:
         )
 
 
-def run_checks(settings: Settings) -> Iterator[Finding]:
+def run_checks(
+    settings: Settings, config_problems: Sequence[ConfigError] = ()
+) -> Iterator[Finding]:
     """Every check in order; a check that breaks unexpectedly is reported, not raised."""
-    checks = _Checks(settings)
+    checks = _Checks(settings, config_problems)
     try:
         for check in checks.all():
             try:
@@ -251,7 +262,7 @@ def run_checks(settings: Settings) -> Iterator[Finding]:
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     failed = False
-    for finding in run_checks(settings):
+    for finding in run_checks(settings, getattr(args, "config_problems", ())):
         failed |= finding.status is Status.FAIL
         if args.json:
             print(

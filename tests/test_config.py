@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import DEFAULT_KEYPAD, ConfigError, Settings, load_settings
+from kiosk.config import DEFAULT_KEYPAD, ConfigError, Settings, _validate, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -93,3 +93,54 @@ def test_keypad_overrides_merge_with_defaults(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, '[keypad]\ntalk = "numpad3"\n'), environ={})
     assert settings.keypad["talk"] == ("numpad3",)
     assert settings.keypad["up"] == DEFAULT_KEYPAD["up"]
+
+
+BAD_FILES = [
+    ("volum = 3\n", "volum"),
+    ('rate_wpm = "fast"\n', "rate_wpm"),
+    ("rate_wpm = 1000\n", "rate_wpm"),
+    ('listen_mode = "always"\n', "listen_mode"),
+    ("idle_timeout_s = 40\nidle_warning_s = 45\n", "idle_warning_s"),
+    ("rate_min_wpm = 160\n", "rate_wpm"),
+    ("volume_min_db = -10\nvolume_db = -6\n", "volume_min_db"),
+    ('[keypad]\nfly = ["f"]\n', "keypad.fly"),
+    ("rate_wpm = [\n", "config"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), BAD_FILES)
+def test_a_tolerant_load_records_each_mistake_and_keeps_the_rest(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    problems: list[ConfigError] = []
+    # A good setting before the bad one, in the same file, still applies (unless the file
+    # cannot be read at all).
+    settings = load_settings(write(tmp_path, 'voice = "en-gb"\n' + text), {}, problems)
+    assert [problem.key for problem in problems][:1] == [key]
+    assert settings.voice == ("" if key == "config" else "en-gb")
+    _validate(settings, "test")  # whatever was set aside, what is left is a valid whole
+    assert settings.keypad == DEFAULT_KEYPAD
+
+
+def test_a_tolerant_load_sets_aside_only_the_bad_environment_variables(tmp_path: Path) -> None:
+    problems: list[ConfigError] = []
+    settings = load_settings(
+        write(tmp_path, "rate_wpm = 170\n"),
+        {"KIOSK_RATE_WPM": "quick", "KIOSK_VOLUME_DB": "-9", "KIOSK_KEYPAD": "x"},
+        problems,
+    )
+    assert settings.rate_wpm == 170  # the file's value, not the bad variable's
+    assert settings.volume_db == -9.0
+    assert sorted(problem.key for problem in problems) == ["keypad", "rate_wpm"]
+    assert any("$KIOSK_RATE_WPM" in str(problem) for problem in problems)
+
+
+def test_environment_variables_are_checked_together_not_one_by_one() -> None:
+    # Raising the maximum and the rate together is fine in whichever order they are listed.
+    for environ in (
+        {"KIOSK_RATE_MAX_WPM": "400", "KIOSK_RATE_WPM": "300"},
+        {"KIOSK_RATE_WPM": "300", "KIOSK_RATE_MAX_WPM": "400"},
+    ):
+        problems: list[ConfigError] = []
+        assert load_settings(None, environ, problems).rate_wpm == 300
+        assert problems == []

@@ -93,3 +93,24 @@ def test_broken_content_fails_clearly(tmp_path: Path) -> None:
     assert "alpha.md:1: missing-id" in findings["content"]["detail"]
     assert findings["speech"]["detail"] == "skipped: no valid content"
     assert "Traceback" not in stderr
+
+
+def test_a_bad_setting_fails_the_configuration_check_and_nothing_else(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('rate_wpm = "fast"\nvoice = "en-us"\n', encoding="utf-8")
+    status, findings, stderr = run_doctor(
+        {
+            "KIOSK_CONFIG": str(config),
+            "KIOSK_CACHE_DIR": str(tmp_path / "c"),
+            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+        }
+    )
+    assert status == 1
+    configuration = findings["configuration"]
+    assert configuration["status"] == "FAIL"
+    assert "rate_wpm: must be a whole number, not 'fast'" in configuration["detail"]
+    # The rest of the file and the defaults are in use, and every other check still ran.
+    assert "voice en-us, 150 wpm" in configuration["detail"]
+    assert findings["content"]["status"] == "OK"
+    assert findings["speech"]["status"] == "OK"
+    assert "configuration problem, ignored" in stderr and "Traceback" not in stderr

@@ -104,11 +104,15 @@ def _wait_for_file(path: Path) -> None:
 
 
 def _find_voice(engine: Any, wanted: str) -> str:
-    """The id of the voice whose id or name is `wanted` (pyttsx3 ignores unknown ones silently)."""
+    """The id of the voice whose id, name or language code (e.g. en-us) is `wanted`.
+
+    pyttsx3 ignores an unknown voice silently, hence the search.
+    """
     folded = wanted.casefold()
     voices = engine.getProperty("voices")
     for voice in voices:
-        if folded in (str(voice.id).casefold(), str(voice.name).casefold()):
+        codes = [str(code).casefold() for code in getattr(voice, "languages", None) or ()]
+        if folded in (str(voice.id).casefold(), str(voice.name).casefold(), *codes):
             return str(voice.id)
     raise ValueError(f"unknown voice {wanted!r}; `espeak-ng --voices` lists the voices")
 
@@ -128,14 +132,21 @@ def main() -> int:
     timed = _hook_events(engine, words, finished)
     replies.write(json.dumps({"ok": True, "ready": True, "word_timing": timed}) + "\n")
     current_voice = ""
+    voice_problem = ""
     for line in sys.stdin:
         try:
             request = json.loads(line)
             text, path = str(request["text"]), str(request["path"])
             voice, rate = str(request.get("voice", "")), int(request["rate"])
             if voice and voice != current_voice:
-                engine.setProperty("voice", _find_voice(engine, voice))
                 current_voice = voice
+                try:
+                    engine.setProperty("voice", _find_voice(engine, voice))
+                    voice_problem = ""
+                except ValueError as error:
+                    # A mistyped voice must not silence the kiosk: the engine's default speaks,
+                    # and every reply says so until the setting is mended.
+                    voice_problem = f"{error}; the default voice speaks instead"
             engine.setProperty("rate", rate)
             engine.setProperty("volume", 1.0)
             # Let espeak apply those settings now: runAndWait() begins by calling the driver's
@@ -154,6 +165,8 @@ def main() -> int:
             if not os.path.exists(path):
                 raise RuntimeError("the synthesiser wrote no audio")
             reply: dict[str, Any] = {"ok": True, "words": list(words)}
+            if voice_problem:
+                reply["voice_problem"] = voice_problem
         except Exception as error:  # report the error; the parent decides what to do
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")

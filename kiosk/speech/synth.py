@@ -124,6 +124,8 @@ class Pyttsx3Synthesizer:
         self.timeout_s = timeout_s
         self._process: subprocess.Popen[str] | None = None
         self.word_timing = False
+        #: Set when the configured voice was not found and the default speaks instead.
+        self.voice_problem = ""
         try:
             import pyttsx3
 
@@ -205,6 +207,10 @@ class Pyttsx3Synthesizer:
             reply = self._reply(process, self.timeout_s + len(text) / 50)
             if not reply.get("ok"):
                 raise SynthesisError(str(reply.get("error", "synthesis failed")))
+            problem = str(reply.get("voice_problem", ""))
+            if problem and problem != self.voice_problem:
+                log.warning("%s", problem)
+            self.voice_problem = problem
             try:
                 pcm, rate = read_wav(path)
             except (OSError, EOFError, wave.Error) as error:
