@@ -153,6 +153,13 @@ class _Checks:
         texts = sorted(set(library_texts(self.library, self.settings)))
         ready = sum(renderer.cached(t, self.settings.rate_wpm) is not None for t in texts)
         detail = f"{ready} of {len(texts)} texts prerendered in {self.settings.cache_dir}"
+        stand_in_for = renderer.cache.stand_in_for if renderer.cache is not None else ""
+        if stand_in_for:
+            # Speech still works, from a temporary folder that does not outlive the process.
+            return Finding(
+                "speech cache", Status.WARN,
+                f"{stand_in_for}; speech is cached in a temporary folder instead",
+            )
         if ready < len(texts):
             return Finding("speech cache", Status.WARN, detail + "; run `kiosk prerender`")
         return Finding("speech cache", Status.OK, detail)

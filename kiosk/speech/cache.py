@@ -84,9 +84,18 @@ class AudioCache:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.scratch = self.root / "scratch" / str(os.getpid())
+        #: Why the configured folder is not in use, when this cache is a temporary stand-in.
+        self.stand_in_for = ""
         self._lock = threading.Lock()
         self._total: int | None = None
         self._clean_scratch()
+
+    def check_writable(self) -> None:
+        """Raise OSError unless this process can create and remove files in the cache."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        probe = self.scratch / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
 
     def _clean_scratch(self) -> None:
         """Remove scratch folders left by processes that have ended (a crash mid-synthesis)."""

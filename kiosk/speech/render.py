@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import string
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -112,10 +114,25 @@ class Renderer:
 
     def close(self) -> None:
         self.synthesizer.close()
+        if self.cache is not None and self.cache.stand_in_for:
+            shutil.rmtree(self.cache.root, ignore_errors=True)
 
 
 def open_cache(settings: Settings) -> AudioCache:
-    return AudioCache(Path(settings.cache_dir) / "speech", settings.cache_max_mb * 1024 * 1024)
+    """The speech cache in the configured folder, or a private temporary one if that folder
+    cannot be written (read-only, mistyped, full): a bad cache_dir costs speed, never speech."""
+    wanted = Path(settings.cache_dir) / "speech"
+    max_bytes = settings.cache_max_mb * 1024 * 1024
+    try:
+        cache = AudioCache(wanted, max_bytes)
+        cache.check_writable()
+        return cache
+    except OSError as error:
+        reason = f"{wanted} cannot be written: {error.strerror or error}"
+    stand_in = AudioCache(Path(tempfile.mkdtemp(prefix="kiosk-speech-")), max_bytes)
+    stand_in.stand_in_for = reason
+    log.warning("speech cache %s; using %s until it can be", reason, stand_in.root)
+    return stand_in
 
 
 def build_renderer(settings: Settings, library: Library | None) -> Renderer:

@@ -165,3 +165,32 @@ def test_a_damaged_entry_is_rendered_again(tmp_path: Path) -> None:
     assert np.array_equal(again.pcm, first.pcm)
     hit = cache.get(renderer.key(text, 150))
     assert hit is not None and np.array_equal(hit.pcm, first.pcm)
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_speed_not_speech(
+    tmp_path: Path, library: Library
+) -> None:
+    from dataclasses import replace
+
+    from kiosk.config import Settings
+    from kiosk.speech.render import build_renderer, open_cache
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    writable = open_cache(replace(Settings(), cache_dir=tmp_path / "fine"))
+    assert writable.stand_in_for == "" and writable.root == tmp_path / "fine" / "speech"
+
+    renderer = build_renderer(replace(Settings(), cache_dir=blocked), library)
+    assert renderer.cache is not None
+    stand_in = renderer.cache.root
+    try:
+        assert str(blocked / "speech") in renderer.cache.stand_in_for
+        assert stand_in != blocked / "speech" and stand_in.is_dir()
+        text = library.text("button.help")
+        # The real synthesiser speaks, and the rendering is cached in the stand-in folder.
+        assert renderer.render(text, 150).duration_s > 0.2
+        assert renderer.cached(text, 150) is not None
+    finally:
+        renderer.close()
+    assert not stand_in.exists()  # the stand-in does not outlive the renderer
+    assert blocked.read_text(encoding="utf-8").startswith("a file")

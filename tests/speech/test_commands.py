@@ -100,3 +100,17 @@ def test_say_speaks_through_the_sound_server(
     audio = pulse.finish_recording(recorder)
     assert np.max(np.abs(audio)) > 0.05
     assert np.mean(np.abs(audio) > 0.003) > 0.2
+
+
+def test_say_speaks_and_prerender_refuses_when_the_cache_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("KIOSK_CACHE_DIR", str(blocked))
+    out = tmp_path / "hello.wav"
+    assert main(["say", "--out", str(out), "Hello there."]) == 0
+    assert wav_seconds(out) > 0.3
+    assert main(["prerender"]) == 1
+    assert "cannot prerender: speech cache" in capsys.readouterr().err
+    assert blocked.read_text(encoding="utf-8") == "not a folder"

@@ -4,6 +4,7 @@ the null sink's monitor. Nothing here is faked."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -59,6 +60,7 @@ def real(pulse: PulseAudioServer, library: Library) -> Iterator[Setup]:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = saved
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def loud_span(samples: npt.NDArray[np.floating], threshold: float) -> tuple[int, int]:
