@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiosk.config import ASSETS_DIR, ConfigError, Settings
-from kiosk.library import Library, validate_tree
+from kiosk.library import Library, last_good_dir, validate_tree
 
 if TYPE_CHECKING:  # the speech stack is imported only when a check needs it
     from kiosk.speech.render import Renderer
@@ -99,7 +99,13 @@ class _Checks:
                 if len(problems) > 1
                 else ""
             )
-            return Finding("content", Status.FAIL, f"{first}{more}")
+            kept = last_good_dir(self.settings.cache_dir, self.settings.language)
+            shown = (
+                f"visitors see the last good copy ({kept})"
+                if validate_tree(kept)[0] is not None
+                else "visitors see the error screen"
+            )
+            return Finding("content", Status.FAIL, f"{first}{more}; {shown}")
         from kiosk.understanding import CommandsError, Understanding
 
         try:

@@ -199,3 +199,53 @@ def test_load_library_raises_with_every_problem(tmp_path: Path) -> None:
     codes = {p.code for p in caught.value.problems}
     assert {"missing-id", "empty-section"} <= codes
     assert "alpha.md:1: missing-id" in str(caught.value)
+
+
+def test_a_broken_edit_leaves_visitors_the_last_good_content(tmp_path: Path) -> None:
+    from kiosk.library import load_library_or_last_good
+
+    root = make_tree(tmp_path / "site", {"a.md": GOOD_TOPIC, "b.md": OTHER_TOPIC})
+    keep = tmp_path / "cache" / "content-last-good" / "en"
+    # A good tree loads as it is, and a copy of it is kept.
+    library, problems = load_library_or_last_good(root, keep)
+    assert problems == () and library.root == root
+    assert sorted(p.name for p in (keep / "topics").iterdir()) == ["a.md", "b.md"]
+    # An edit that adds a topic is good too: the kept copy follows it.
+    gamma = (
+        GOOD_TOPIC.replace('id = "alpha"', 'id = "gamma"')
+        .replace("Alpha topic", "Gamma")
+        .replace("first thing", "third thing")
+    )
+    (root / "topics" / "c.md").write_text(gamma, encoding="utf-8")
+    library, problems = load_library_or_last_good(root, keep)
+    assert problems == ()
+    assert {topic.id for topic in library.topics} == {"alpha", "beta", "gamma"}
+    assert (keep / "topics" / "c.md").is_file()
+    # A broken edit: the problems are reported and the last good copy is what loads.
+    (root / "topics" / "c.md").write_text(gamma.replace('id = "gamma"\n', ""), "utf-8")
+    library, problems = load_library_or_last_good(root, keep)
+    assert library.root == keep
+    assert library.topic("gamma").title == "Gamma"
+    assert any("c.md:1: missing-id" in problem for problem in problems)
+    # ... and the kept copy is not overwritten by the broken tree.
+    assert 'id = "gamma"' in (keep / "topics" / "c.md").read_text(encoding="utf-8")
+    assert not keep.with_name("en.new").exists() and not keep.with_name("en.old").exists()
+
+
+def test_a_broken_tree_with_no_good_copy_kept_still_names_its_problems(tmp_path: Path) -> None:
+    from kiosk.library import ContentError, load_library_or_last_good
+
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC.replace('id = "alpha"\n', "")})
+    with pytest.raises(ContentError) as raised:
+        load_library_or_last_good(root, tmp_path / "never-kept")
+    assert any(problem.code == "missing-id" for problem in raised.value.problems)
+
+
+def test_a_copy_that_cannot_be_kept_does_not_stop_the_content(tmp_path: Path) -> None:
+    from kiosk.library import load_library_or_last_good
+
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC})
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    library, problems = load_library_or_last_good(root, blocked / "en")
+    assert problems == () and library.topic("alpha").title == "Alpha topic"

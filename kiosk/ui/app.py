@@ -18,7 +18,7 @@ from kiosk.config import ASSETS_DIR, Settings
 from kiosk.controller import Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink
-from kiosk.library import ContentError, Library, load_library
+from kiosk.library import ContentError, Library, last_good_dir, load_library_or_last_good
 from kiosk.ui import lockdown
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,10 @@ def build_app_class() -> type:
         def _load(self) -> None:
             """Off the UI thread: read and validate content, start the engines."""
             try:
-                library = load_library(self.settings.language_dir)
+                library, _problems = load_library_or_last_good(
+                    self.settings.language_dir,
+                    last_good_dir(self.settings.cache_dir, self.settings.language),
+                )
             except ContentError as error:
                 problems = [str(problem) for problem in error.problems]
                 Clock.schedule_once(lambda _dt: self.show_content_error(problems))

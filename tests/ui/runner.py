@@ -46,7 +46,11 @@ class Report:
 
 
 def run_driver(
-    display: XvfbDisplay, size: tuple[int, int], out: Path, content_dir: Path | None = None
+    display: XvfbDisplay,
+    size: tuple[int, int],
+    out: Path,
+    content_dir: Path | None = None,
+    start_only: bool = False,
 ) -> Report:
     """Run every flow at one window size; raises if the child crashed or wrote no report."""
     out.mkdir(parents=True, exist_ok=True)
@@ -54,6 +58,8 @@ def run_driver(
                "--out", str(out)]
     if content_dir is not None:
         command += ["--content-dir", str(content_dir)]
+    if start_only:
+        command.append("--start-only")
     result = subprocess.run(
         command, cwd=ROOT, env=display.env, capture_output=True, text=True,
         timeout=RUN_TIMEOUT_S, check=False,

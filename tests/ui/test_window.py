@@ -130,3 +130,20 @@ def test_broken_content_shows_a_content_error_screen(
     report = run_driver(display, (1920, 1080), out_dir / "content-error", content_dir=broken)
     assert_flow(report, "content_error", 6)
     assert "content_error" in report.data["screenshots"]
+
+
+def test_a_broken_edit_after_a_good_start_shows_the_last_good_content(
+    display: XvfbDisplay, out_dir: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "content"
+    (broken / "en" / "topics").mkdir(parents=True)
+    shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", broken / "en" / "strings.toml")
+    out = out_dir / "last-good"
+    # The copy an earlier good start kept (the driver gives a content-dir run out/cache).
+    shutil.copytree(
+        BUNDLED_CONTENT / "en", out / "cache" / "content-last-good" / "en", dirs_exist_ok=True
+    )
+    report = run_driver(display, (1280, 800), out, content_dir=broken, start_only=True)
+    assert_flow(report, "start", 3)
+    assert report.data["content_root"] == str(out / "cache" / "content-last-good" / "en")
+    assert "content_error" not in report.data["screenshots"]
