@@ -121,12 +121,18 @@ def test_screenshot_of_every_screen(size: tuple[int, int], display: XvfbDisplay,
         assert path.name == f"{screen}-{size[0]}x{size[1]}.png"
 
 
-def test_broken_content_shows_a_content_error_screen(
-    display: XvfbDisplay, out_dir: Path, tmp_path: Path
-) -> None:
+def content_without_topics(tmp_path: Path) -> Path:
+    """A content folder whose one language has its strings but no topic: it cannot load."""
     broken = tmp_path / "content"
     (broken / "en" / "topics").mkdir(parents=True)
     shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", broken / "en" / "strings.toml")
+    return broken
+
+
+def test_broken_content_shows_a_content_error_screen(
+    display: XvfbDisplay, out_dir: Path, tmp_path: Path
+) -> None:
+    broken = content_without_topics(tmp_path)
     report = run_driver(display, (1920, 1080), out_dir / "content-error", content_dir=broken)
     assert_flow(report, "content_error", 6)
     assert "content_error" in report.data["screenshots"]
@@ -135,9 +141,7 @@ def test_broken_content_shows_a_content_error_screen(
 def test_a_broken_edit_after_a_good_start_shows_the_last_good_content(
     display: XvfbDisplay, out_dir: Path, tmp_path: Path
 ) -> None:
-    broken = tmp_path / "content"
-    (broken / "en" / "topics").mkdir(parents=True)
-    shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", broken / "en" / "strings.toml")
+    broken = content_without_topics(tmp_path)
     out = out_dir / "last-good"
     # The copy an earlier good start kept (the driver gives a content-dir run out/cache).
     shutil.copytree(
