@@ -207,17 +207,14 @@ def _coerce_keypad(value: Any, source: str) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType(merged)
 
 
-def _apply(base: Settings, values: Mapping[str, Any], source: str) -> Settings:
+def _coerced(name: str, value: Any, source: str) -> Any:
+    """One setting's value in its field's type, or ConfigError naming the setting."""
     known = {f.name: f.type for f in fields(Settings)}
-    changes: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in known:
-            raise ConfigError(name, f"unknown setting; known: {', '.join(sorted(known))}", source)
-        if name == "keypad":
-            changes[name] = _coerce_keypad(value, source)
-        else:
-            changes[name] = _coerce(name, known[name], value, source)
-    return replace(base, **changes)
+    if name not in known:
+        raise ConfigError(name, f"unknown setting; known: {', '.join(sorted(known))}", source)
+    if name == "keypad":
+        return _coerce_keypad(value, source)
+    return _coerce(name, known[name], value, source)
 
 
 def _validate(settings: Settings, source: str) -> None:
@@ -274,7 +271,6 @@ def _layer(
     values: Mapping[str, Any],
     source: str | Mapping[str, str],
     problems: list[ConfigError] | None,
-    validated_as: str = "",
 ) -> Settings:
     """`base` with one layer of values applied and checked.
 
@@ -285,11 +281,11 @@ def _layer(
     values = dict(values)
     while True:
         try:
-            settings = base
-            for name, value in values.items():
-                where = source if isinstance(source, str) else source[name]
-                settings = _apply(settings, {name: value}, where)
-            _validate(settings, validated_as or str(source))
+            settings = replace(base, **{
+                name: _coerced(name, value, source if isinstance(source, str) else source[name])
+                for name, value in values.items()
+            })
+            _validate(settings, source if isinstance(source, str) else "environment")
             return settings
         except ConfigError as error:
             if problems is None:
@@ -351,5 +347,5 @@ def load_settings(
         del overrides["keypad"]
     if overrides:
         variables = {key: f"${ENV_PREFIX}{key.upper()}" for key in overrides}
-        settings = _layer(settings, overrides, variables, problems, "environment")
+        settings = _layer(settings, overrides, variables, problems)
     return settings

@@ -193,7 +193,8 @@ def build_app_class() -> type:
         def _load(self) -> None:
             """Off the UI thread: read and validate content, start the engines."""
             try:
-                library, _problems = load_library_or_last_good(
+                # A broken tree's problems are logged there; visitors get the last good copy.
+                library, _ = load_library_or_last_good(
                     self.settings.language_dir,
                     last_good_dir(self.settings.cache_dir, self.settings.language),
                 )
