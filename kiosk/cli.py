@@ -2,9 +2,10 @@
 
 Each capability registers its own subcommands (see SUBCOMMAND_MODULES): a module with
 `register(subparsers)` that adds parsers whose `handler(args, settings) -> int` does the work.
-User mistakes (broken content, unreadable files) print one clear message per problem on stderr
-and exit non-zero; they never show a traceback. A bad setting is reported the same way but stops
-nothing: the setting keeps its default and the kiosk starts (`kiosk doctor` lists it as FAIL).
+User mistakes (bad config, broken content, unreadable files) print one clear message per problem
+on stderr and exit non-zero; they never show a traceback. The kiosk itself is the exception: a bad
+setting is reported the same way, set aside, and the kiosk starts with the rest (a waiting room
+must not lose its kiosk to a typo); `kiosk doctor` also runs on and lists it as a FAIL.
 """
 
 from __future__ import annotations
@@ -105,7 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     problems: list[ConfigError] = []
-    settings = load_settings(args.config, problems=problems)
+    keeps_going = args.handler is _run or getattr(args, "reports_config_problems", False)
+    try:
+        settings = load_settings(args.config, problems=problems if keeps_going else None)
+    except ConfigError as error:
+        print(f"kiosk: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     for problem in problems:
         print(f"kiosk: configuration problem, ignored: {problem}", file=sys.stderr)
     args.config_problems = problems

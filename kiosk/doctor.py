@@ -299,4 +299,5 @@ def register(subparsers: Any) -> None:
         "doctor", help="check this kiosk part by part: content, speech, sound, microphone, voice"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per check")
-    parser.set_defaults(handler=_doctor)
+    # The doctor runs every check with a bad setting set aside, and reports the setting.
+    parser.set_defaults(handler=_doctor, reports_config_problems=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import __version__
+from kiosk import __version__, cli
 from kiosk.cli import main
-from kiosk.config import BUNDLED_CONTENT
+from kiosk.config import BUNDLED_CONTENT, Settings
 from tests.test_library import GOOD_TOPIC, make_tree
 
 
@@ -39,16 +39,37 @@ def test_validate_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "content folder not found" in capsys.readouterr().err
 
 
-def test_a_bad_setting_is_one_clear_line_and_stops_nothing(
+def test_a_bad_setting_stops_a_tool_with_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
     config.write_text("rate_wpm = 5\n", encoding="utf-8")
-    # The command still does its work (the bundled content is valid) with the default rate.
-    assert main(["--config", str(config), "validate"]) == 0
+    assert main(["--config", str(config), "validate"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error" in err and "rate_wpm" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["run"], []])
+def test_a_bad_setting_does_not_stop_the_kiosk(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('rate_wpm = 5\nvoice = "en-gb"\n', encoding="utf-8")
+    started: list[Settings] = []
+
+    def run_kiosk(_args: object, settings: Settings) -> int:  # the window, left out here
+        started.append(settings)
+        return 0
+
+    monkeypatch.setattr(cli, "_run", run_kiosk)
+    assert main(["--config", str(config), *argv]) == 0
+    # The kiosk started with the rest of the file and the default rate.
+    assert [(s.voice, s.rate_wpm) for s in started] == [("en-gb", Settings().rate_wpm)]
     err = capsys.readouterr().err
     assert "configuration problem, ignored" in err and "rate_wpm" in err
-    assert "Traceback" not in err
 
 
 def test_console_script_version_and_help() -> None:
