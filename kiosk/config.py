@@ -242,6 +242,15 @@ def _validate(settings: Settings, source: str) -> None:
         raise ConfigError(
             "language", f"must be a language code such as 'en', not {settings.language!r}", source
         )
+    content = Path(settings.content_dir)
+    # A missing content folder is the content's problem (the kiosk falls back to its last good
+    # copy); a language the folder does not offer is a setting's.
+    if content.is_dir() and not settings.language_dir.is_dir():
+        offered = sorted(p.name for p in content.iterdir() if p.is_dir() and p.name[0] != ".")
+        has = ", ".join(offered) or "none"
+        raise ConfigError(
+            "language", f"{content} has no {settings.language!r} folder; it has: {has}", source
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -263,6 +272,7 @@ _PARTNERS: dict[str, tuple[str, ...]] = {
     "volume_db": ("volume_min_db",),
     "volume_min_db": ("volume_db",),
     "idle_warning_s": ("idle_timeout_s",),
+    "language": ("content_dir",),
 }
 
 

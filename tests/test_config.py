@@ -105,6 +105,7 @@ BAD_FILES = [
     ("volume_min_db = -10\nvolume_db = -6\n", "volume_min_db"),
     ('[keypad]\nfly = ["f"]\n', "keypad.fly"),
     ("rate_wpm = [\n", "config"),
+    ('language = "fr"\n', "language"),
 ]
 
 
@@ -144,3 +145,18 @@ def test_environment_variables_are_checked_together_not_one_by_one() -> None:
         problems: list[ConfigError] = []
         assert load_settings(None, environ, problems).rate_wpm == 300
         assert problems == []
+
+
+def test_a_language_the_content_does_not_offer_is_a_setting_mistake(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "fr").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="has no 'en' folder; it has: fr") as caught:
+        load_settings(write(tmp_path, f'content_dir = "{site}"\n'), environ={})
+    assert caught.value.key == "language"
+    # Tolerant: the content folder that does not fit is set aside, not the whole kiosk.
+    problems: list[ConfigError] = []
+    settings = load_settings(write(tmp_path, f'content_dir = "{site}"\n'), {}, problems)
+    assert settings.language_dir.is_dir() and [p.key for p in problems] == ["language"]
+    # A content folder that is missing altogether is left to the content's own fallback.
+    missing = load_settings(write(tmp_path, 'content_dir = "nowhere"\n'), environ={})
+    assert missing.content_dir == tmp_path / "nowhere"
