@@ -159,7 +159,7 @@ class _Checks:
         texts = sorted(set(library_texts(self.library, self.settings)))
         ready = sum(renderer.cached(t, self.settings.rate_wpm) is not None for t in texts)
         detail = f"{ready} of {len(texts)} texts prerendered in {self.settings.cache_dir}"
-        stand_in_for = renderer.cache.stand_in_for if renderer.cache is not None else ""
+        stand_in_for = renderer.cache_stand_in_for
         if stand_in_for:
             # Speech still works, from a temporary folder that does not outlive the process.
             return Finding(

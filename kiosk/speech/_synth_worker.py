@@ -132,7 +132,8 @@ def main() -> int:
     timed = _hook_events(engine, words, finished)
     replies.write(json.dumps({"ok": True, "ready": True, "word_timing": timed}) + "\n")
     current_voice = ""
-    voice_problem = ""
+    #: Why each voice asked for and not found was replaced by the default.
+    unknown_voices: dict[str, str] = {}
     for line in sys.stdin:
         try:
             request = json.loads(line)
@@ -142,11 +143,10 @@ def main() -> int:
                 current_voice = voice
                 try:
                     engine.setProperty("voice", _find_voice(engine, voice))
-                    voice_problem = ""
                 except ValueError as error:
                     # A mistyped voice must not silence the kiosk: the engine's default speaks,
-                    # and every reply says so until the setting is mended.
-                    voice_problem = f"{error}; the default voice speaks instead"
+                    # and every reply for that voice says so until the setting is mended.
+                    unknown_voices[voice] = f"{error}; the default voice speaks instead"
             engine.setProperty("rate", rate)
             engine.setProperty("volume", 1.0)
             # Let espeak apply those settings now: runAndWait() begins by calling the driver's
@@ -165,8 +165,8 @@ def main() -> int:
             if not os.path.exists(path):
                 raise RuntimeError("the synthesiser wrote no audio")
             reply: dict[str, Any] = {"ok": True, "words": list(words)}
-            if voice_problem:
-                reply["voice_problem"] = voice_problem
+            if voice in unknown_voices:
+                reply["voice_problem"] = unknown_voices[voice]
         except Exception as error:  # report the error; the parent decides what to do
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")

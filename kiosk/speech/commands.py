@@ -247,10 +247,10 @@ def _prerender(args: argparse.Namespace, settings: Settings) -> int:
     if library is None:
         return EXIT_PROBLEM
     renderer = build_renderer(settings, library)
-    if renderer.cache is not None and renderer.cache.stand_in_for:
+    if renderer.cache_stand_in_for:
         # Rendering into a temporary stand-in would be thrown away at once.
         renderer.close()
-        print(f"kiosk: cannot prerender: speech cache {renderer.cache.stand_in_for}",
+        print(f"kiosk: cannot prerender: speech cache {renderer.cache_stand_in_for}",
               file=sys.stderr)
         return EXIT_PROBLEM
     texts = list(library_texts(library, settings))

@@ -112,9 +112,14 @@ class Renderer:
         if callable(warm_up):
             warm_up()
 
+    @property
+    def cache_stand_in_for(self) -> str:
+        """Why speech is cached in a temporary folder; "" when the configured one is in use."""
+        return self.cache.stand_in_for if self.cache is not None else ""
+
     def close(self) -> None:
         self.synthesizer.close()
-        if self.cache is not None and self.cache.stand_in_for:
+        if self.cache is not None and self.cache_stand_in_for:
             shutil.rmtree(self.cache.root, ignore_errors=True)
 
 
