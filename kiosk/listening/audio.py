@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import struct
 import wave
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -53,39 +55,60 @@ COMPRESSED = {2: "ADPCM", 6: "A-law", 7: "mu-law", 0x11: "IMA ADPCM", 0x31: "GSM
 SAVE_AS = "save it as 16-bit PCM WAV"
 
 
-def read_wav(data: bytes) -> np.ndarray:
+def read_wav(data: bytes, longest_s: float | None = None) -> np.ndarray:
     """A WAV file's bytes as 16 kHz mono int16; AudioError, with the reason, if unusable.
 
     Any rate and number of channels; integer PCM of 8, 16, 24 or 32 bits or 32/64-bit float,
     including the "extensible" header that recorders write for more than two channels or more
     than 16 bits (Python 3.11's `wave` module refuses that header, so the chunks are read here).
+    Audio longer than `longest_s` seconds is refused.
     """
-    fmt, frames = _wav_chunks(data)
+    return _read_wav(io.BytesIO(data), longest_s)
+
+
+def read_wav_file(path: Path, longest_s: float | None = None) -> np.ndarray:
+    """`read_wav` of a file, whose length is checked before its audio is read: an hour-long
+    recording is refused without being loaded."""
+    with path.open("rb") as file:
+        return _read_wav(file, longest_s)
+
+
+def _read_wav(file: BinaryIO, longest_s: float | None) -> np.ndarray:
+    fmt, size = _find_audio(file)
     tag, channels, rate, bits = _wav_format(fmt)
-    samples = _wav_samples(frames, tag, channels, bits)
+    seconds = size / (channels * bits // 8) / rate
+    if longest_s is not None and seconds > longest_s:
+        raise AudioError(
+            f"{seconds:.0f} s of audio is more than one request (at most {longest_s:g} s); "
+            "cut the recording to what was said"
+        )
+    samples = _wav_samples(file.read(size), tag, channels, bits)
     return to_pcm16(resample(samples, rate))
 
 
-def _wav_chunks(data: bytes) -> tuple[bytes, bytes]:
-    """The "fmt " and "data" chunks of a RIFF/WAVE file (a cut-off data chunk is kept as is)."""
-    if not data:
+def _find_audio(file: BinaryIO) -> tuple[bytes, int]:
+    """The "fmt " chunk of a RIFF/WAVE file and the byte length of its audio, the file left at
+    the start of that audio (a cut-off data chunk counts only the bytes there are)."""
+    end = file.seek(0, io.SEEK_END)
+    file.seek(0)
+    header = file.read(12)
+    if not header:
         raise AudioError("the file is empty")
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
+    if len(header) < 12 or header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
         raise AudioError("not a WAV file (it does not start with a RIFF/WAVE header)")
     fmt = None
-    offset = 12
-    while offset + 8 <= len(data):
-        name = data[offset : offset + 4]
-        (size,) = struct.unpack_from("<I", data, offset + 4)
-        body = data[offset + 8 : offset + 8 + size]
+    while len(chunk := file.read(8)) == 8:
+        name, (size,) = chunk[:4], struct.unpack_from("<I", chunk, 4)
         if name == b"fmt ":
-            fmt = body
+            fmt = file.read(size)
         elif name == b"data":
             if fmt is None:
                 break
-            return fmt, body
+            return fmt, min(size, end - file.tell())
+        else:
+            file.seek(size, io.SEEK_CUR)
         # Chunks are padded to an even length.
-        offset += 8 + size + (size & 1)
+        file.seek(size & 1, io.SEEK_CUR)
     if fmt is None:
         raise AudioError("not a readable WAV file: it has no format chunk before its audio")
     raise AudioError("not a readable WAV file: it has no audio (data) chunk (cut short?)")

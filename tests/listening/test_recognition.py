@@ -28,6 +28,7 @@ from tests.support.speech_fixtures import (
     chatter_items,
     clips,
     have_espeak,
+    hour_long_wav,
     is_correct,
     synthesize,
 )
@@ -142,10 +143,11 @@ def test_kiosk_recognize_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00not a wave")
     missing = tmp_path / "missing.wav"
-    code = main(["recognize", "--json", str(good), str(broken), str(missing), str(stereo)])
+    files = [good, broken, missing, stereo, hour_long_wav(tmp_path / "hour.wav")]
+    code = main(["recognize", "--json", *map(str, files)])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1
-    assert [line["file"] for line in lines] == [str(good), str(broken), str(missing), str(stereo)]
+    assert [line["file"] for line in lines] == list(map(str, files))
     assert lines[0]["intent"] == "louder" and lines[0]["decode_ms"] > 0
     assert list(lines[0])[:8] == [
         "file", "heard", "intent", "topic", "section", "answer", "confidence", "decode_ms",
@@ -153,6 +155,7 @@ def test_kiosk_recognize_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert lines[1]["intent"] == "error" and "WAV" in lines[1]["error"]
     assert lines[2]["intent"] == "error" and lines[2]["error"]
     assert (lines[3]["intent"], lines[3]["topic"]) == ("topic", "second-opinions")
+    assert lines[4]["intent"] == "error" and "3600 s of audio" in lines[4]["error"]
 
 
 def test_kiosk_understand_json(capsys: pytest.CaptureFixture[str]) -> None:

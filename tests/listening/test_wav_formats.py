@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.listening.audio import AudioError, read_wav, write_wav
+from kiosk.listening.audio import AudioError, read_wav, read_wav_file, write_wav
+from tests.support.speech_fixtures import hour_long_wav
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "sox"], capture_output=True).returncode != 0,
@@ -100,6 +101,23 @@ def test_unreadable_files_say_why_and_how_to_save_them(
     assert message in str(raised.value)
     if "compressed" in message:
         assert "save it as 16-bit PCM WAV" in str(raised.value)
+
+
+def test_a_recording_longer_than_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="3600 s of audio is more than one request"):
+        read_wav_file(hour_long_wav(tmp_path / "hour.wav"), longest_s=30)
+    # Half a second passes a one-second limit, is refused by a shorter one, and reads from the
+    # file as from its bytes.
+    tone = tmp_path / "tone.wav"
+    tone.write_bytes(write_wav(np.full(8000, 1000.0)))
+    assert np.array_equal(read_wav_file(tone, longest_s=1), read_wav(tone.read_bytes()))
+    with pytest.raises(AudioError, match=r"at most 0\.25 s"):
+        read_wav(tone.read_bytes(), longest_s=0.25)
+
+
+def test_a_data_chunk_cut_short_reads_what_is_there(tone: Path) -> None:
+    whole = tone.read_bytes()
+    assert read_wav(whole[: 44 + 2000]).size == 1000
 
 
 def test_float_samples_past_full_scale_or_not_numbers_clip_or_fall_silent() -> None:

@@ -11,9 +11,11 @@ Audio stays in memory (16 kHz mono int16 arrays); nothing is written to disk.
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -220,3 +222,15 @@ def is_correct(clip: Clip, intent: str, topic: str | None, section: str | None) 
     if clip.topic is not None and topic != clip.topic:
         return False
     return clip.section is None or section == clip.section
+
+
+def hour_long_wav(path: Path) -> Path:
+    """A WAV file whose header declares an hour of 16 kHz mono 16-bit audio: 115 MB of zeros,
+    written as a sparse file (nothing but the header takes disk space)."""
+    size = 16_000 * 2 * 3600
+    fmt = struct.pack("<HHIIHH", 1, 1, 16_000, 32_000, 2, 16)
+    with path.open("wb") as file:
+        file.write(b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE")
+        file.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size))
+        file.truncate(44 + size)
+    return path
