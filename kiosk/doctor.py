@@ -100,18 +100,17 @@ class _Checks:
                 else ""
             )
             kept = last_good_dir(self.settings.cache_dir, self.settings.language)
-            shown = (
-                f"visitors see the last good copy ({kept})"
-                if validate_tree(kept)[0] is not None
-                else "visitors see the error screen"
-            )
+            kept_library = validate_tree(kept)[0]
+            if kept_library is not None and not _commands_problem(kept_library):
+                # The checks after this one test what visitors are shown.
+                self.library = kept_library
+                shown = f"visitors see the last good copy ({kept}), which the checks below use"
+            else:
+                shown = "visitors see the error screen"
             return Finding("content", Status.FAIL, f"{first}{more}; {shown}")
-        from kiosk.understanding import CommandsError, Understanding
-
-        try:
-            Understanding(library)
-        except CommandsError as error:
-            return Finding("content", Status.FAIL, str(error).splitlines()[0])
+        problem = _commands_problem(library)
+        if problem:
+            return Finding("content", Status.FAIL, problem)
         self.library = library
         sections = sum(len(topic.sections) for topic in library.topics)
         return Finding(
@@ -301,3 +300,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per check")
     # The doctor runs every check with a bad setting set aside, and reports the setting.
     parser.set_defaults(handler=_doctor, reports_config_problems=True)
+
+
+def _commands_problem(library: Library) -> str:
+    """The first line of what is wrong with the content's commands file, or ''."""
+    from kiosk.understanding import CommandsError, Understanding
+
+    try:
+        Understanding(library)
+    except CommandsError as error:
+        return str(error).splitlines()[0]
+    return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import BUNDLED_CONTENT
+from kiosk.library import last_good_dir
 from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
 from tests.test_library import GOOD_TOPIC, make_tree
 
@@ -92,6 +95,30 @@ def test_broken_content_fails_clearly(tmp_path: Path) -> None:
     assert findings["content"]["status"] == "FAIL"
     assert "alpha.md:1: missing-id" in findings["content"]["detail"]
     assert findings["speech"]["detail"] == "skipped: no valid content"
+    assert "Traceback" not in stderr
+
+
+def test_broken_content_with_a_kept_copy_checks_the_copy_visitors_see(tmp_path: Path) -> None:
+    tree = tmp_path / "content"
+    shutil.copytree(BUNDLED_CONTENT, tree)
+    cache = tmp_path / "cache"
+    shutil.copytree(BUNDLED_CONTENT / "en", last_good_dir(cache, "en"))
+    first_topic = sorted((tree / "en" / "topics").glob("*.md"))[0]
+    first_topic.write_text("no front matter at all\n", encoding="utf-8")
+    status, findings, stderr = run_doctor(
+        {
+            "KIOSK_CONTENT_DIR": str(tree),
+            "KIOSK_CACHE_DIR": str(cache),
+            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+        }
+    )
+    assert status == 1
+    assert findings["content"]["status"] == "FAIL"
+    assert first_topic.name in findings["content"]["detail"]
+    assert "visitors see the last good copy" in findings["content"]["detail"]
+    # The later checks ran on that copy instead of being skipped.
+    assert findings["speech"]["status"] == "OK", findings["speech"]
+    assert re.match(r"[23] of 3 synthetic phrases", findings["recognition"]["detail"])
     assert "Traceback" not in stderr
 
 
