@@ -77,7 +77,9 @@ def _rate(args: argparse.Namespace, settings: Settings) -> int | None:
 
 def write_wav(path: Path, rendering: Rendering) -> None:
     """Write mono 16-bit PCM as a WAV file (the user asked for this file)."""
-    with wave.open(str(path), "wb") as handle:
+    # The file is opened first: when `wave.open` itself fails to open a path, Python 3.11 also
+    # prints an "Exception ignored" traceback from the half-made writer.
+    with path.open("wb") as file, wave.open(file, "wb") as handle:
         handle.setnchannels(1)
         handle.setsampwidth(2)
         handle.setframerate(rendering.rate)

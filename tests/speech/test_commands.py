@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import wave
 from pathlib import Path
@@ -70,6 +72,18 @@ def test_mistakes_get_one_clear_message(
 ) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unwritable_out_file_gets_one_line_and_no_traceback(tmp_path: Path) -> None:
+    # In its own process: the stray traceback came from a half-made wave writer's __del__,
+    # which pytest would catch as a warning rather than let print.
+    target = tmp_path / "no-such-folder" / "hello.wav"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("kiosk")), "say", "--out", str(target), "hello"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"kiosk: cannot write {target}: No such file or directory\n"
 
 
 def test_prerender_fills_the_cache_once(
