@@ -255,8 +255,8 @@ def _validate(settings: Settings, source: str) -> None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        # A byte-order mark, which some Windows editors write, is not TOML: "utf-8-sig" drops it.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError("config", "file not found", str(path)) from None
     except IsADirectoryError:

@@ -232,7 +232,8 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         problems.add(path, 0, "unreadable", f"cannot read: {error.strerror or error}")
         return None
     try:
-        return raw.decode("utf-8")
+        # "utf-8-sig": Windows editors (Notepad among them) may save UTF-8 with a byte-order mark.
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         problems.add(path, line, "not-utf8", "file is not UTF-8 text; save it as UTF-8")

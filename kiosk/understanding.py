@@ -194,7 +194,8 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
     path = Path(language_dir) / COMMANDS_FILE
     problems: list[ContentProblem] = []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # A byte-order mark, which some Windows editors write, is not TOML: "utf-8-sig" drops it.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         return None, [ContentProblem(path, 0, "missing", "command phrasings file not found")]
     except (OSError, UnicodeDecodeError) as error:

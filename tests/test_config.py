@@ -31,6 +31,13 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert settings.content_dir == tmp_path / "site-content"  # relative to the file
 
 
+def test_a_file_saved_with_a_byte_order_mark_and_crlf_reads_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "windows.toml"
+    path.write_bytes(b'\xef\xbb\xbfrate_wpm = 170\r\nvoice = "en-us"\r\n')
+    settings = load_settings(path, environ={})
+    assert (settings.rate_wpm, settings.voice) == (170, "en-us")
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "idle_timeout_s = 300\n")
     assert load_settings(None, environ={"KIOSK_CONFIG": str(path)}).idle_timeout_s == 300.0

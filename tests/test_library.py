@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import MAX_SECTION_WORDS, ContentError, load_library, validate_tree
+from kiosk.library import (
+    MAX_SECTION_WORDS,
+    ContentError,
+    Library,
+    load_library,
+    validate_tree,
+)
+from kiosk.ui.content_error import content_error_text
+from kiosk.understanding import check_commands
 
 GOOD_TOPIC = """\
 +++
@@ -156,6 +164,34 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     latin1 = GOOD_TOPIC.replace("Only sentence.", "Café au lait.").encode("latin-1")
     root = make_tree(tmp_path, {"alpha.md": latin1})
     assert ("alpha.md", 19, "not-utf8") in problems_of(root)
+
+
+def outline(library: Library) -> list[tuple[object, ...]]:
+    """What a visitor gets from each topic: names, aliases and every sentence, by section."""
+    return [
+        (topic.id, topic.title, topic.aliases, [
+            (section.id, section.title, section.aliases, [s.text for s in section.sentences])
+            for section in topic.sections
+        ])
+        for topic in library.topics
+    ]
+
+
+def test_files_saved_by_a_windows_editor_load_as_the_originals(tmp_path: Path) -> None:
+    """Notepad and others may write a byte-order mark and CRLF line ends: the same content."""
+    tree = tmp_path / "en"
+    shutil.copytree(BUNDLED_CONTENT / "en", tree)
+    for path in tree.rglob("*"):
+        if path.suffix in (".md", ".toml"):
+            text = path.read_text(encoding="utf-8")
+            path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    windows, problems = validate_tree(tree)
+    assert windows is not None, [str(problem) for problem in problems]
+    original = load_library(BUNDLED_CONTENT / "en")
+    assert outline(windows) == outline(original)
+    assert windows.lexicon == original.lexicon
+    assert check_commands(tree)[0] == check_commands(BUNDLED_CONTENT / "en")[0]
+    assert content_error_text(tree) == content_error_text(BUNDLED_CONTENT / "en")
 
 
 def test_no_topics_at_all(tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ MAX_PROBLEMS = 5
 def content_error_text(language_dir: Path) -> tuple[str, str]:
     """The message and the staff-detail template, from the site's strings if they can be read."""
     try:
-        with (language_dir / "strings.toml").open("rb") as handle:
-            status = tomllib.load(handle).get("status", {})
+        text = (language_dir / "strings.toml").read_text(encoding="utf-8-sig")
+        status = tomllib.loads(text).get("status", {})
         message = status.get("content_error")
         detail = status.get("content_error_detail")
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
