@@ -101,7 +101,15 @@ REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HEADING = re.compile(r"^##\s+(?P<title>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*•])\s+(?P<text>.*)$")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|(?P<number>\d{1,3})[.)])\s+(?P<text>.*)$")
+#: Inline Markdown that staff may write out of habit; the kiosk shows and says only its text.
+_INLINE_MARKUP = (
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](address), ![text](image)
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # **strong**, __strong__
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *emphasis*
+    (re.compile(r"(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)"), r"\1"),  # _emphasis_
+    (re.compile(r"`([^`]+)`"), r"\1"),  # `code`
+)
 _FRONT = "+++"
 
 
@@ -287,6 +295,14 @@ def _parse_front_matter(
     return data, lines[close + 1 :], close + 2
 
 
+def _plain(text: str) -> str:
+    """The text of a line with inline Markdown (emphasis, links, code) taken off: asterisks
+    would be shown, and a web address read out, on a kiosk that cannot follow it."""
+    for pattern, replacement in _INLINE_MARKUP:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _parse_body(
     body: list[str], first_line: int, path: Path, topic_id: str, problems: _Problems
 ) -> list[tuple[str, str, int, list[tuple[str, int, bool]]]]:
@@ -319,7 +335,7 @@ def _parse_body(
                     "sections start with '## Title {#id}'; the topic title goes in front matter",
                 )
                 continue
-            title = heading.group("title").strip()
+            title = _plain(heading.group("title")).strip()
             section_id = heading.group("id")
             if not title:
                 problems.add(path, number, "missing-title", "section heading has no title")
@@ -347,15 +363,19 @@ def _parse_body(
             )
             continue
         bullet = _BULLET.match(line)
+        # As in CommonMark, a number other than 1 does not start a list inside a paragraph:
+        # a wrapped line may begin "50. Most ...".
+        if bullet and paragraph and bullet.group("number") not in (None, "1"):
+            bullet = None
         if bullet:
             flush()
-            item = " ".join(bullet.group("text").split())
+            item = " ".join(_plain(bullet.group("text")).split())
             if item:
                 sections[-1][3].append((item, number, True))
             continue
         if not paragraph:
             paragraph_line = number
-        paragraph.append(line.strip())
+        paragraph.append(_plain(line.strip()))
     flush()
     return sections
 

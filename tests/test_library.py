@@ -194,6 +194,29 @@ def test_files_saved_by_a_windows_editor_load_as_the_originals(tmp_path: Path) -
     assert content_error_text(tree) == content_error_text(BUNDLED_CONTENT / "en")
 
 
+MARKED_UP_TOPIC = GOOD_TOPIC.replace(
+    "First sentence here. Second sentence here.",
+    "First **sentence** here, see [the leaflet](https://example.org/a_b). Second _sentence_\n"
+    "here with *stress* and `code`, 5 * 3 and snake_case kept.\n\n"
+    "1. numbered item\n2) another numbered item\n+ plus item\n\n"
+    "A paragraph wrapped at\n50. Then the paragraph goes on.",
+)
+
+
+def test_inline_markdown_is_shown_and_said_as_plain_text(tmp_path: Path) -> None:
+    library = load_library(make_tree(tmp_path, {"alpha.md": MARKED_UP_TOPIC}))
+    said = [(s.text, s.is_list_item) for s in library.topic("alpha").sections[0].sentences]
+    assert said[:7] == [
+        ("First sentence here, see the leaflet.", False),
+        ("Second sentence here with stress and code, 5 * 3 and snake_case kept.", False),
+        ("numbered item", True),
+        ("another numbered item", True),
+        ("plus item", True),
+        ("A paragraph wrapped at 50.", False),
+        ("Then the paragraph goes on.", False),
+    ]
+
+
 def test_no_topics_at_all(tmp_path: Path) -> None:
     root = make_tree(tmp_path, {})
     assert ("topics", 0, "no-topics") in problems_of(root)
