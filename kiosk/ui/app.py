@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -352,6 +354,10 @@ def build_app_class() -> type:
 
         def staff_exit(self) -> None:
             log.info("ui: staff exit")
+            self.leave()
+
+        def leave(self) -> None:
+            """Close the kiosk past its lockdown (staff exit, or the system stopping it)."""
             self.lock.unlock()
             self.stop()
 
@@ -383,9 +389,15 @@ def create_app(
 
 
 def run_kiosk(settings: Settings) -> int:
-    """`kiosk run`: the touchscreen kiosk, until staff leave with the PIN. Never raises."""
+    """`kiosk run`: the touchscreen kiosk, until staff leave with the PIN or the system stops it
+    (SIGTERM, Ctrl-C). Never raises."""
+    # SDL turns SIGTERM into a request to close the window, which the lockdown refuses as it
+    # should refuse a visitor's: `systemctl stop` then waited for SIGKILL. Kept from SDL here,
+    # and taken by Python's handlers below once the window exists.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     try:
         app = create_app(settings)
+        _stop_on_signals(app)
         app.run()
         return int(app.exit_code)
     except KeyboardInterrupt:
@@ -393,6 +405,21 @@ def run_kiosk(settings: Settings) -> int:
     except Exception:
         log.exception("ui: the kiosk window failed")
         return 1
+
+
+def _stop_on_signals(app: Any) -> None:
+    """SIGTERM (exit 0) and SIGINT (exit 130) close the kiosk cleanly, as a staff exit does:
+    the speech stops and the microphone is let go."""
+    from kivy.clock import Clock
+
+    def stop(number: int, _frame: object) -> None:
+        log.info("ui: stopping on %s", signal.Signals(number).name)
+        app.exit_code = 0 if number == signal.SIGTERM else 128 + number
+        # Stopped from the next frame, not inside the handler, which may interrupt a frame.
+        Clock.schedule_once(lambda _dt: app.leave(), 0)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
 
 
 __all__ = ["create_app", "default_engines", "run_kiosk"]

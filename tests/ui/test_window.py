@@ -7,13 +7,17 @@ they observed are in tests/ui/driver.py, and every observation is asserted here.
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kiosk.config import BUNDLED_CONTENT
-from tests.support.xvfb import XvfbDisplay
+from tests.support.xvfb import XvfbDisplay, window_ids
 from tests.ui.runner import Report, run_driver
 
 pytestmark = [pytest.mark.real_window, pytest.mark.slow]
@@ -151,3 +155,28 @@ def test_a_broken_edit_after_a_good_start_shows_the_last_good_content(
     assert_flow(report, "start", 3)
     assert report.data["content_root"] == str(out / "cache" / "content-last-good" / "en")
     assert "content_error" not in report.data["screenshots"]
+
+
+@pytest.mark.parametrize(("stop_signal", "exit_code"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_the_system_stops_the_kiosk_cleanly_past_its_lockdown(
+    display: XvfbDisplay, tmp_path: Path, stop_signal: signal.Signals, exit_code: int
+) -> None:
+    """`systemctl stop` (SIGTERM) and Ctrl-C end `kiosk run`; SDL used to turn them into
+    close requests, which the lockdown refuses, so the kiosk ran on until SIGKILL."""
+    env = {**display.env, "KIOSK_CACHE_DIR": str(tmp_path / "cache"),
+           "PULSE_SERVER": f"unix:{tmp_path / 'no-sound'}"}
+    kiosk = subprocess.Popen([str(Path(sys.executable).with_name("kiosk")), "run"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not window_ids(display.display, kiosk.pid):
+            assert kiosk.poll() is None, kiosk.communicate()[1]
+            assert time.monotonic() < deadline, "the kiosk window never opened"
+            time.sleep(0.5)
+        time.sleep(2)  # past start-up, into the running kiosk
+        kiosk.send_signal(stop_signal)
+        assert kiosk.wait(timeout=30) == exit_code
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+            kiosk.wait()
