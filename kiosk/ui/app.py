@@ -10,9 +10,11 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import kiosk.ui  # noqa: F401  (sets KIVY_NO_ARGS before Kivy is imported)
@@ -397,6 +399,18 @@ def run_kiosk(settings: Settings) -> int:
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     try:
         app = create_app(settings)
+        unseen = _unseen_window_driver()
+        if unseen:
+            # SDL falls back to drawing into memory when no display answers (X not up yet, a
+            # DISPLAY that names nothing, an SSH session): the kiosk would run on unseen.
+            message = (
+                f"no screen to show the kiosk on (SDL's video driver is '{unseen}'): start it "
+                "in the kiosk's graphical session (DISPLAY or WAYLAND_DISPLAY set), or set "
+                "SDL_VIDEODRIVER=kmsdrm to draw on the console"
+            )
+            # The process's own stderr: Kivy may have put a logger in place of sys.stderr.
+            print(f"kiosk: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
+            return 1
         _stop_on_signals(app)
         app.run()
         return int(app.exit_code)
@@ -405,6 +419,37 @@ def run_kiosk(settings: Settings) -> int:
     except Exception:
         log.exception("ui: the kiosk window failed")
         return 1
+
+
+#: SDL video drivers that draw nowhere a visitor could see.
+UNSEEN_DRIVERS = ("offscreen", "dummy")
+
+
+def _unseen_window_driver() -> str:
+    """The SDL video driver's name if it shows nothing (and was not asked for), else ''."""
+    asked = os.environ.get("SDL_VIDEODRIVER", "")
+    driver = _sdl_video_driver()
+    return driver if driver in UNSEEN_DRIVERS and driver != asked else ""
+
+
+def _sdl_video_driver() -> str:
+    """The video driver of the SDL library this process loaded ('' if it cannot be told)."""
+    import ctypes
+
+    try:
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    libraries = {line.split()[-1] for line in maps.splitlines() if "/libSDL2-2" in line}
+    for library in sorted(libraries):
+        try:
+            get_driver = ctypes.CDLL(library).SDL_GetCurrentVideoDriver
+        except (OSError, AttributeError):
+            continue
+        get_driver.restype = ctypes.c_char_p
+        name = get_driver()
+        return name.decode("ascii", "replace") if name else ""
+    return ""
 
 
 def _stop_on_signals(app: Any) -> None:

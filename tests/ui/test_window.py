@@ -6,6 +6,7 @@ they observed are in tests/ui/driver.py, and every observation is asserted here.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -180,3 +181,18 @@ def test_the_system_stops_the_kiosk_cleanly_past_its_lockdown(
         if kiosk.poll() is None:
             kiosk.kill()
             kiosk.wait()
+
+
+def test_with_no_screen_answering_the_kiosk_says_so_and_exits(tmp_path: Path) -> None:
+    """SDL falls back to drawing into memory; the kiosk used to run on there, unseen, so a
+    service started before the display never failed and was never restarted."""
+    unused = next(n for n in range(4093, 4000, -1) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("KIOSK_", "SDL_")) and k != "WAYLAND_DISPLAY"}
+    env.update({"DISPLAY": f":{unused}", "KIOSK_CACHE_DIR": str(tmp_path / "cache"),
+                "PULSE_SERVER": f"unix:{tmp_path / 'no-sound'}", "KIVY_NO_CONSOLELOG": "1"})
+    result = subprocess.run([str(Path(sys.executable).with_name("kiosk")), "run"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "kiosk: no screen to show the kiosk on" in result.stderr
+    assert "Traceback" not in result.stderr
