@@ -27,6 +27,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kiosk.speech.commands",
     "kiosk.listening.commands",
     "kiosk.doctor",
+    "kiosk.usage",
 )
 
 EXIT_OK = 0

@@ -74,6 +74,11 @@ def _default_cache_dir() -> Path:
     return Path(base) / "kiosk"
 
 
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "kiosk"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a site can configure. Units are in the names."""
@@ -110,7 +115,15 @@ class Settings:
     # Staff.
     staff_pin: str = ""  # digits; empty disables the staff exit
     keypad: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_KEYPAD)
+    #: Anonymous counts of visits and intents per day (kiosk.usage), in state_dir/usage.json.
+    usage_figures: bool = True
+    state_dir: Path = field(default_factory=_default_state_dir)
     log_level: str = "INFO"
+
+    @property
+    def usage_file(self) -> Path | None:
+        """Where the usage figures are kept; None when the site keeps none."""
+        return self.state_dir / "usage.json" if self.usage_figures else None
 
     @property
     def language_dir(self) -> Path:

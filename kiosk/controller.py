@@ -19,6 +19,7 @@ from kiosk.events import Event, EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library, Section, Topic
 from kiosk.sentences import split_sentences
+from kiosk.usage import UsageLog
 
 Clock = Callable[[], float]
 
@@ -92,10 +93,19 @@ class _Utterance:
 class Controller:
     """Owns the kiosk's state; turns inputs and engine events into speech, screens and events."""
 
-    def __init__(self, settings: Settings, library: Library, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        clock: Clock = time.monotonic,
+        usage: UsageLog | None = None,
+    ) -> None:
         self.settings = settings
         self.library = library
         self._clock = clock
+        self.usage = usage if usage is not None else UsageLog(None)
+        # The way the input being handled came in, for the usage figures.
+        self._channel = "touch"
         self._sinks: list[EventSink] = []
         self.speaker: Speaker = NullSpeaker(self.on_engine_event)
         self.listener: Listener = NullListener(self.on_engine_event)
@@ -420,6 +430,7 @@ class Controller:
 
     def touch(self, target: str) -> None:
         """A touch: activates a control; in speech mode speaks it, and a double tap activates."""
+        self._channel = "touch"
         now = self._clock()
         if not self._state.speech_mode:
             self.activate(target)
@@ -434,6 +445,7 @@ class Controller:
 
     def key(self, action: str) -> None:
         """A keypad action from settings.keypad (up, down, activate, back, help, talk, ...)."""
+        self._channel = "keypad"
         self._activity()
         if not self._state.speech_mode:
             self._set(speech_mode=True)  # any keypad use starts speech mode, as EZ Access does
@@ -489,6 +501,7 @@ class Controller:
     def handle(self, intent: Intent) -> None:
         """Act on one intent, from any input."""
         self._activity()
+        self.usage.intent(intent.name.value, self._channel)
         name = intent.name
         state = self._state
         if name is IntentName.TOPIC:
@@ -688,6 +701,8 @@ class Controller:
     # ----- the idle timer and the end of a visit -------------------------------------
 
     def _activity(self) -> None:
+        if not self._visit_active:
+            self.usage.visit()
         self._last_activity = self._clock()
         self._visit_active = True
         if self._state.idle_seconds_left is not None:
@@ -745,6 +760,7 @@ class Controller:
         self._visit_active = False
         self._last_activity = self._clock()
         self._say("prompt.visit_ended")
+        self.usage.save()
 
     # ----- engine events ----------------------------------------------------------------
 
@@ -787,12 +803,15 @@ class Controller:
             self._set(listening=False)
             intent = data.get("intent")
             if isinstance(intent, Intent):
+                self._channel = "voice"
                 self.speaker.earcon("understood")
                 self._emit(kind)  # the UI redraws; the intent itself is not passed on
                 self.handle(intent)
                 return
         elif kind is EventType.NOT_UNDERSTOOD:
             self._set(listening=False)
+            if data.get("reason") != "timeout":  # nobody spoke: nothing was misunderstood
+                self.usage.intent(IntentName.NONE.value, "voice")
             self.speaker.earcon("not_understood")
             self._say("prompt.not_understood")
         # Pass engine state on (never heard words or audio) so the UI can redraw.

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ import numpy as np
 
 from kiosk.config import ASSETS_DIR, ConfigError, Settings
 from kiosk.library import Library, last_good_dir, validate_tree
+from kiosk.usage import UsageError, read_days
 
 if TYPE_CHECKING:  # the speech stack is imported only when a check needs it
     from kiosk.speech.render import Renderer
@@ -243,6 +246,31 @@ class _Checks:
             detail += f"; no pronunciation for: {', '.join(missing[:10])} (add to lexicon.toml)"
         return Finding("recognition", Status.FAIL if right == 0 else status, detail)
 
+    def usage(self) -> Finding:
+        path = self.settings.usage_file
+        if path is None:
+            return Finding("usage figures", Status.OK, "off (usage_figures = false)")
+        try:
+            days = read_days(path, set_damaged_aside=False)
+        except UsageError as error:
+            return Finding(
+                "usage figures", Status.WARN,
+                f"{error}; the kiosk sets a damaged file aside and counts afresh",
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".doctor-"):
+                pass
+        except OSError as error:
+            return Finding(
+                "usage figures", Status.WARN,
+                f"{path.parent} cannot be written ({error.strerror or error}): "
+                "the kiosk counts in memory only",
+            )
+        week = [date.today() - timedelta(days=n) for n in range(7)]
+        visits = sum(days.get(day.isoformat(), {}).get("visits", 0) for day in week)
+        return Finding("usage figures", Status.OK, f"{visits} visits in the last 7 days ({path})")
+
     def all(self) -> Iterator[Callable[[], Finding]]:
         yield from (
             self.configuration,
@@ -250,6 +278,7 @@ class _Checks:
             self.fonts,
             self.speech,
             self.cache,
+            self.usage,
             self.sound_output,
             self.microphone,
             self.recognition,

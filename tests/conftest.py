@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +14,12 @@ import pytest
 from kiosk.config import BUNDLED_CONTENT
 from kiosk.library import Library, load_library
 from tests.support.pulseaudio import PulseAudioServer
+
+# The kiosk keeps its usage figures under $XDG_STATE_HOME: every test, and every kiosk a test
+# starts, writes them to a folder of this run's, not to the home folder.
+_STATE_HOME = tempfile.mkdtemp(prefix="kiosk-test-state-")
+os.environ["XDG_STATE_HOME"] = _STATE_HOME
+atexit.register(shutil.rmtree, _STATE_HOME, ignore_errors=True)
 
 SEED = (
     Path(__file__).resolve().parents[2]

@@ -64,6 +64,7 @@ def test_all_parts_present(pulse: PulseAudioServer, tmp_path: Path) -> None:
         "fonts": "OK",
         "speech": "OK",
         "speech cache": "WARN",  # a fresh cache: nothing prerendered yet
+        "usage figures": "OK",
         "sound output": "OK",
         "microphone": "OK",
         "recognition": "OK",

@@ -24,6 +24,7 @@ from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink
 from kiosk.library import ContentError, Library, last_good_dir, load_library_or_last_good
 from kiosk.ui import lockdown
+from kiosk.usage import UsageLog
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,9 @@ def build_app_class() -> type:
 
         def _ready(self, library: Library, speaker: Speaker, listener: Listener) -> None:
             self.library, self.speaker, self.listener = library, speaker, listener
-            controller = Controller(self.settings, library, clock=self.clock)
+            controller = Controller(
+                self.settings, library, clock=self.clock, usage=UsageLog(self.settings.usage_file)
+            )
             controller.attach(speaker, listener)
             controller.subscribe(lambda _event: self._refresh())
             self.controller = controller
@@ -364,6 +367,8 @@ def build_app_class() -> type:
             self.stop()
 
         def on_stop(self) -> None:
+            if self.controller is not None:
+                self.controller.usage.save()  # the visit in progress counts too
             for engine in (self.speaker, self.listener):
                 if engine is not None:
                     try:

@@ -124,7 +124,9 @@ class Visit:
         self.log = EngineLog()
         self.pulse = RunningPulse()
         self.control = os.fdopen(control_fd, "w", buffering=1)
-        self.settings = replace(Settings(), fullscreen=False, cache_dir=cache_dir)
+        self.settings = replace(
+            Settings(), fullscreen=False, cache_dir=cache_dir, state_dir=out / "state"
+        )
         # engines are the defaults: kiosk.speech.create_speaker and kiosk.listening.create_listener
         self.app = create_app(self.settings, size=size)
         original = self.app.engine_sink

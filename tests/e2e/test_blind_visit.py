@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.events import EventType
+from kiosk.usage import read_days
 from tests.listening.test_listener import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
@@ -112,8 +114,19 @@ def test_blind_visit_keypad_and_voice(
     assert 1 <= len(attempts) <= ATTEMPTS and attempts[-1] == ["next", None, None], attempts
     assert report.failures("voice_retry") == [], context
     assert len(report.checks("voice_retry")) == 4 * (len(attempts) - 1)
-    # Nothing but the speech cache may be written: no audio or transcript elsewhere.
+    # Nothing but the speech cache and the usage figures may be written: no audio or
+    # transcript elsewhere.
     written = {p.name for p in tmp_path.iterdir()}
-    assert written <= {"report.json", "cache"}, written
+    assert written <= {"report.json", "cache", "state"}, written
+    assert [p.name for p in (tmp_path / "state").iterdir()] == ["usage.json"]
+    # The figures count the visit: its keypad requests, and what the voice asked for and how
+    # often it was not understood, and nothing else (no words: only intent names and counts).
+    days = read_days(tmp_path / "state" / "usage.json", set_damaged_aside=False)
+    (figures,) = days.values()
+    misses = sum(attempt[:1] == [str(EventType.NOT_UNDERSTOOD)] and attempt[1] != "timeout"
+                 for attempt in attempts)
+    assert figures["visits"] == 1
+    assert figures["intents"]["voice"] == {"next": 1, **({"none": misses} if misses else {})}
+    assert {"topic", "home"} <= set(figures["intents"]["keypad"]), figures
     # Nor does Kivy keep a log file of the visit (kiosk.ui sets KIVY_NO_FILELOG).
     assert not [p for p in display.kivy_home.rglob("*") if p.is_file() and "log" in str(p)]

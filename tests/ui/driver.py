@@ -71,7 +71,7 @@ class Driver:
         self.clock = FakeClock()
         self.speakers: list[FakeSpeaker] = []
         self.listeners: list[FakeListener] = []
-        settings = replace(Settings(), fullscreen=False, staff_pin=PIN)
+        settings = replace(Settings(), fullscreen=False, staff_pin=PIN, state_dir=out / "state")
         if content_dir is not None:
             # A cache of its own: with a last good copy of the content kept there by an earlier
             # run, the kiosk would show that copy instead of the error screen.
