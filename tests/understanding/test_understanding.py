@@ -33,6 +33,8 @@ def understanding(library: Library) -> Understanding:
     ("could you say that again", IntentName.REPEAT),
     ("pause", IntentName.PAUSE),
     ("carry on", IntentName.RESUME),
+    ("start reading", IntentName.RESUME),  # not home, for its "start"
+    ("please read it to me", IntentName.RESUME),
     ("stop talking please", IntentName.STOP),
     ("take me back to the start", IntentName.HOME),
     ("what can I say?", IntentName.HELP),
