@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kiosk.files import TEXT_ENCODING
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CONTENT = PROJECT_ROOT / "content"
 ASSETS_DIR = PROJECT_ROOT / "assets"
@@ -268,8 +270,7 @@ def _validate(settings: Settings, source: str) -> None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        # A byte-order mark, which some Windows editors write, is not TOML: "utf-8-sig" drops it.
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return tomllib.loads(path.read_text(encoding=TEXT_ENCODING))
     except FileNotFoundError:
         raise ConfigError("config", "file not found", str(path)) from None
     except IsADirectoryError:

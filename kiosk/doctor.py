@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiosk.config import ASSETS_DIR, ConfigError, Settings
+from kiosk.files import check_writable
 from kiosk.library import Library, last_good_dir, validate_tree
 from kiosk.usage import UsageError, read_days
 
@@ -56,6 +56,17 @@ class Finding:
     check: str
     status: Status
     detail: str
+
+
+def _commands_problem(library: Library) -> str:
+    """The first line of what is wrong with the content's commands file, or ''."""
+    from kiosk.understanding import CommandsError, Understanding
+
+    try:
+        Understanding(library)
+    except CommandsError as error:
+        return str(error).splitlines()[0]
+    return ""
 
 
 class _Checks:
@@ -258,9 +269,7 @@ class _Checks:
                 f"{error}; the kiosk sets a damaged file aside and counts afresh",
             )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".doctor-"):
-                pass
+            check_writable(path.parent)
         except OSError as error:
             return Finding(
                 "usage figures", Status.WARN,
@@ -330,13 +339,3 @@ def register(subparsers: Any) -> None:
     # The doctor runs every check with a bad setting set aside, and reports the setting.
     parser.set_defaults(handler=_doctor, reports_config_problems=True)
 
-
-def _commands_problem(library: Library) -> str:
-    """The first line of what is wrong with the content's commands file, or ''."""
-    from kiosk.understanding import CommandsError, Understanding
-
-    try:
-        Understanding(library)
-    except CommandsError as error:
-        return str(error).splitlines()[0]
-    return ""

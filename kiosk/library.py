@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kiosk.files import TEXT_ENCODING
 from kiosk.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -240,8 +241,7 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         problems.add(path, 0, "unreadable", f"cannot read: {error.strerror or error}")
         return None
     try:
-        # "utf-8-sig": Windows editors (Notepad among them) may save UTF-8 with a byte-order mark.
-        return raw.decode("utf-8-sig")
+        return raw.decode(TEXT_ENCODING)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         problems.add(path, line, "not-utf8", "file is not UTF-8 text; save it as UTF-8")

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.files import TEXT_ENCODING
 from kiosk.intents import COMMAND_INTENTS, Intent, IntentName
 from kiosk.library import ContentProblem, Library
 
@@ -194,8 +195,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
     path = Path(language_dir) / COMMANDS_FILE
     problems: list[ContentProblem] = []
     try:
-        # A byte-order mark, which some Windows editors write, is not TOML: "utf-8-sig" drops it.
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(path.read_text(encoding=TEXT_ENCODING))
     except FileNotFoundError:
         return None, [ContentProblem(path, 0, "missing", "command phrasings file not found")]
     except (OSError, UnicodeDecodeError) as error:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.files import write_atomically
 from kiosk.intents import IntentName
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,10 @@ class UsageLog:
             return
         kept = dict(sorted(self._days.items())[-KEEP_DAYS:])
         text = json.dumps({"version": FORMAT_VERSION, "days": kept}, indent=1, sort_keys=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
+            write_atomically(self.path, (text + "\n").encode("utf-8"))
         except OSError as error:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
             if not self._write_failed:
                 log.warning("usage figures: cannot write %s: %s", self.path, error)
             self._write_failed = True

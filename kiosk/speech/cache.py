@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.files import check_writable, write_atomically
 from kiosk.speech.synth import Rendering, WordMark
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,7 @@ class AudioCache:
 
     def check_writable(self) -> None:
         """Raise OSError unless this process can create and remove files in the cache."""
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        probe = self.scratch / ".probe"
-        probe.write_bytes(b"")
-        probe.unlink()
+        check_writable(self.scratch)
 
     def _clean_scratch(self) -> None:
         """Remove scratch folders left by processes that have ended (a crash mid-synthesis)."""
@@ -143,16 +141,9 @@ class AudioCache:
         data = encode(rendering)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
+            write_atomically(path, data)
         except OSError as error:
             log.warning("speech cache: cannot write %s: %s", path, error)
-            with contextlib.suppress(OSError):
-                temporary.unlink()
             return
         with self._lock:
             if self._total is not None:

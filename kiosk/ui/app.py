@@ -217,13 +217,14 @@ def build_app_class() -> type:
                 log.warning("ui: engines unavailable (%s)", error)
                 speaker = NullSpeaker(self.engine_sink, reason=str(error))
                 listener = NullListener(self.engine_sink, reason=str(error))
-            Clock.schedule_once(lambda _dt: self._ready(library, speaker, listener))
+            usage = UsageLog(self.settings.usage_file)  # reads its file: here, off the UI thread
+            Clock.schedule_once(lambda _dt: self._ready(library, speaker, listener, usage))
 
-        def _ready(self, library: Library, speaker: Speaker, listener: Listener) -> None:
+        def _ready(
+            self, library: Library, speaker: Speaker, listener: Listener, usage: UsageLog
+        ) -> None:
             self.library, self.speaker, self.listener = library, speaker, listener
-            controller = Controller(
-                self.settings, library, clock=self.clock, usage=UsageLog(self.settings.usage_file)
-            )
+            controller = Controller(self.settings, library, clock=self.clock, usage=usage)
             controller.attach(speaker, listener)
             controller.subscribe(lambda _event: self._refresh())
             self.controller = controller

@@ -13,6 +13,8 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.files import TEXT_ENCODING
+
 FALLBACK_MESSAGE = (
     "This kiosk's information could not be loaded. Please ask a member of staff for help."
 )
@@ -24,7 +26,7 @@ MAX_PROBLEMS = 5
 def content_error_text(language_dir: Path) -> tuple[str, str]:
     """The message and the staff-detail template, from the site's strings if they can be read."""
     try:
-        text = (language_dir / "strings.toml").read_text(encoding="utf-8-sig")
+        text = (language_dir / "strings.toml").read_text(encoding=TEXT_ENCODING)
         status = tomllib.loads(text).get("status", {})
         message = status.get("content_error")
         detail = status.get("content_error_detail")
