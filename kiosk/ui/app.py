@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import kiosk.ui  # noqa: F401  (sets KIVY_NO_ARGS before Kivy is imported)
@@ -23,7 +22,7 @@ from kiosk.controller import Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink
 from kiosk.library import ContentError, Library, last_good_dir, load_library_or_last_good
-from kiosk.ui import lockdown
+from kiosk.ui import display, lockdown
 from kiosk.usage import UsageLog
 
 log = logging.getLogger(__name__)
@@ -391,7 +390,11 @@ def create_app(
     size: tuple[int, int] | None = None,
 ) -> Any:
     """Configure Kivy for a kiosk and build the app (not yet running)."""
-    lockdown.configure(settings.fullscreen and size is None, size)
+    fill_screen = settings.fullscreen and size is None
+    if fill_screen:
+        size = display.desktop_size()
+        log.info("ui: filling the display, %s", f"{size[0]}x{size[1]}" if size else "size unknown")
+    lockdown.configure(fill_screen, size)
     app_class = build_app_class()
     return app_class(settings, engines=engines, clock=clock)
 
@@ -405,7 +408,7 @@ def run_kiosk(settings: Settings) -> int:
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     try:
         app = create_app(settings)
-        unseen = _unseen_window_driver()
+        unseen = display.unseen_driver(os.environ.get("SDL_VIDEODRIVER", ""))
         if unseen:
             # SDL falls back to drawing into memory when no display answers (X not up yet, a
             # DISPLAY that names nothing, an SSH session): the kiosk would run on unseen.
@@ -425,37 +428,6 @@ def run_kiosk(settings: Settings) -> int:
     except Exception:
         log.exception("ui: the kiosk window failed")
         return 1
-
-
-#: SDL video drivers that draw nowhere a visitor could see.
-UNSEEN_DRIVERS = ("offscreen", "dummy")
-
-
-def _unseen_window_driver() -> str:
-    """The SDL video driver's name if it shows nothing (and was not asked for), else ''."""
-    asked = os.environ.get("SDL_VIDEODRIVER", "")
-    driver = _sdl_video_driver()
-    return driver if driver in UNSEEN_DRIVERS and driver != asked else ""
-
-
-def _sdl_video_driver() -> str:
-    """The video driver of the SDL library this process loaded ('' if it cannot be told)."""
-    import ctypes
-
-    try:
-        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    libraries = {line.split()[-1] for line in maps.splitlines() if "/libSDL2-2" in line}
-    for library in sorted(libraries):
-        try:
-            get_driver = ctypes.CDLL(library).SDL_GetCurrentVideoDriver
-        except (OSError, AttributeError):
-            continue
-        get_driver.restype = ctypes.c_char_p
-        name = get_driver()
-        return name.decode("ascii", "replace") if name else ""
-    return ""
 
 
 def _stop_on_signals(app: Any) -> None:

@@ -33,7 +33,13 @@ class Lockdown:
 
 
 def configure(fullscreen: bool, size: tuple[int, int] | None = None) -> None:
-    """Kivy settings for a kiosk; call before importing kivy.core.window."""
+    """Kivy settings for a kiosk; call before importing kivy.core.window.
+
+    Fullscreen with a `size` (the display's, kiosk.ui.display) is a borderless window of that
+    size at 0,0, which fills the screen with or without a window manager; fullscreen without
+    one leaves it to the window manager, the best that can be done when SDL cannot tell the
+    display's size.
+    """
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
@@ -42,7 +48,13 @@ def configure(fullscreen: bool, size: tuple[int, int] | None = None) -> None:
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("graphics", "show_cursor", "0")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
-    if fullscreen:
+    if fullscreen and size is not None:
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "borderless", "1")
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", "0")
+        Config.set("graphics", "top", "0")
+    elif fullscreen:
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
     else:

@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 
 class XvfbDisplay:
     """Starts Xvfb on a free display number; `env` is what a child process needs to use it."""
@@ -137,3 +139,64 @@ def send_close_request(display: str, window: str) -> None:
         x11.XFlush(connection)
     finally:
         x11.XCloseDisplay(connection)
+
+
+def window_geometry(display: str, window: str) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of an X window on the screen (needs xdotool)."""
+    result = subprocess.run(
+        ["xdotool", "getwindowgeometry", "--shell", window], capture_output=True, text=True,
+        env={**os.environ, "DISPLAY": display}, check=True, timeout=10,
+    )
+    values = dict(line.split("=", 1) for line in result.stdout.split() if "=" in line)
+    return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+
+def screen_pixels(display: str) -> np.ndarray:
+    """What the whole screen shows, as an (height, width, 3) RGB array: the root window read
+    back from the X server, so black margins around a small window show as they would."""
+    import ctypes
+    import ctypes.util
+
+    library = ctypes.util.find_library("X11")
+    if library is None:
+        raise RuntimeError("libX11 not found")
+    x11 = ctypes.cdll.LoadLibrary(library)
+
+    class XImage(ctypes.Structure):
+        _fields_ = [
+            ("width", ctypes.c_int), ("height", ctypes.c_int), ("xoffset", ctypes.c_int),
+            ("format", ctypes.c_int), ("data", ctypes.c_void_p), ("byte_order", ctypes.c_int),
+            ("bitmap_unit", ctypes.c_int), ("bitmap_bit_order", ctypes.c_int),
+            ("bitmap_pad", ctypes.c_int), ("depth", ctypes.c_int),
+            ("bytes_per_line", ctypes.c_int), ("bits_per_pixel", ctypes.c_int),
+        ]
+
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XDefaultRootWindow.restype = ctypes.c_ulong
+    x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XGetImage.restype = ctypes.POINTER(XImage)
+    x11.XGetImage.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int,
+                              ctypes.c_uint, ctypes.c_uint, ctypes.c_ulong, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = x11.XFree.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(display.encode())
+    if not connection:
+        raise RuntimeError(f"cannot open display {display}")
+    try:
+        width, height = x11.XDisplayWidth(connection, 0), x11.XDisplayHeight(connection, 0)
+        z_pixmap, all_planes = 2, 0xFFFFFFFF
+        pointer = x11.XGetImage(connection, x11.XDefaultRootWindow(connection), 0, 0, width,
+                                height, all_planes, z_pixmap)
+        image = pointer.contents
+        bits, line = image.bits_per_pixel, image.bytes_per_line
+        raw = ctypes.string_at(image.data, line * height)
+        # XDestroyImage is a macro; the image is two blocks that Xlib allocated.
+        x11.XFree(ctypes.c_void_p(image.data))
+        x11.XFree(pointer)
+        if bits != 32:
+            raise RuntimeError(f"unexpected {bits} bits a pixel")
+    finally:
+        x11.XCloseDisplay(connection)
+    rows = np.frombuffer(raw, np.uint8).reshape(height, line // 4, 4)
+    return np.ascontiguousarray(rows[:, :width, 2::-1])  # BGRX -> RGB

@@ -1,0 +1,66 @@
+"""The kiosk as installed fills the screen: `kiosk run` with no size given, on an X server with
+no window manager, as a kiosk PC starts it.
+
+Kivy's `fullscreen = auto` relies on a window manager; without one the kiosk drew an 800x600
+window in the middle of a black screen, laid out for the whole display and cut off. The window
+tests give the window an explicit size, so they never saw it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support.xvfb import XvfbDisplay, screen_pixels, window_geometry, window_ids
+
+pytestmark = [pytest.mark.real_window, pytest.mark.slow]
+
+#: Darker than any colour the kiosk paints its background with, in either contrast mode.
+BLACK = 12
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1080, 1920)],
+                         ids=["landscape", "portrait"])
+def test_the_installed_kiosk_fills_a_screen_with_no_window_manager(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    with XvfbDisplay(width, height) as display:
+        env = {**display.env, "KIOSK_CACHE_DIR": str(tmp_path / "cache"),
+               "KIOSK_MICROPHONE": "none", "PULSE_SERVER": f"unix:{tmp_path / 'no-sound'}"}
+        kiosk = subprocess.Popen([str(Path(sys.executable).with_name("kiosk")), "run"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while not (windows := window_ids(display.display, kiosk.pid)):
+                assert kiosk.poll() is None, kiosk.communicate()[1]
+                assert time.monotonic() < deadline, "the kiosk window never opened"
+                time.sleep(0.5)
+            time.sleep(6)  # the content loads and the welcome screen is drawn
+            geometries = [window_geometry(display.display, window) for window in windows]
+            pixels = screen_pixels(display.display)
+        finally:
+            kiosk.terminate()
+            kiosk.wait(timeout=30)
+    from PIL import Image
+
+    Image.fromarray(pixels).save(tmp_path / f"screen-{width}x{height}.png")
+    assert (0, 0, width, height) in geometries, f"kiosk windows: {geometries}"
+    assert pixels.shape == (height, width, 3)
+    black = pixels.max(axis=2) <= BLACK
+    corner = 24
+    for name, patch in {"top left": black[:corner, :corner], "top right": black[:corner, -corner:],
+                        "bottom left": black[-corner:, :corner],
+                        "bottom right": black[-corner:, -corner:]}.items():
+        assert not patch.any(), f"black at the {name} corner: the window does not reach it"
+    assert not black.all(axis=1).any(), "a black band across the screen"
+    assert not black.all(axis=0).any(), "a black band down the screen"
+    # The welcome title, dark text on the light background, near the top left.
+    title_box = pixels[: height // 8, : width // 3]
+    dark_text = (title_box.max(axis=2) < 90) & ~(title_box.max(axis=2) <= BLACK)
+    assert np.count_nonzero(dark_text) > 500, "no title at the top left of the screen"
