@@ -203,11 +203,12 @@ class _Checks:
     def microphone(self) -> Finding:
         if self.settings.microphone == "none":
             return Finding("microphone", Status.OK, "turned off in the settings")
-        from kiosk.listening.listener import MicrophoneError, sounddevice_source
+        from kiosk.listening.listener import MicrophoneError
+        from kiosk.listening.pulse_source import microphone_source
 
         frames = threading.Event()
         try:
-            stream = sounddevice_source(self.settings.microphone)(lambda _pcm: frames.set())
+            stream = microphone_source(self.settings.microphone)(lambda _pcm: frames.set())
         except MicrophoneError as error:
             return Finding(
                 "microphone", Status.WARN, f"{error}: voice input is off; touch and keys work"

@@ -11,7 +11,8 @@ from kiosk.engines import Listener, NullListener, Speaker
 from kiosk.events import EventSink
 from kiosk.library import Library
 from kiosk.listening.barge_in import BargeIn
-from kiosk.listening.listener import MicrophoneListener, SourceFactory, sounddevice_source
+from kiosk.listening.listener import MicrophoneListener, SourceFactory
+from kiosk.listening.pulse_source import microphone_source
 from kiosk.listening.recognizer import Recognizer
 
 __all__ = ["MicrophoneListener", "Recognizer", "create_listener"]
@@ -39,6 +40,6 @@ def create_listener(
     keep_tap = getattr(getattr(speaker, "output", None), "keep_tap", None)
     barge_in = BargeIn(keep_tap()) if settings.barge_in and keep_tap is not None else None
     return MicrophoneListener(
-        recognizer, sink, source or sounddevice_source(settings.microphone),
+        recognizer, sink, source or microphone_source(settings.microphone),
         listen_timeout_s=settings.listen_timeout_s, wake_phrase=wake, barge_in=barge_in,
     )

@@ -44,7 +44,7 @@ WARM_UP_S = 0.5
 #: pulse plugin for over a second and then carry on; a closed stream is noticed at once).
 STALL_S = 3.0
 #: How often a lost device is retried.
-RETRY_S = 2.0
+RETRY_S = 1.0
 #: Length of the fade applied when a clip is cut, to avoid a click.
 FADE_S = 0.005
 
