@@ -308,7 +308,8 @@ class Controller:
         self._set(reading_all=False)
         # Speak the passage sentence by sentence; where it quotes the section, highlight follows.
         by_text = {s.text: i for i, s in enumerate(section.sentences)}
-        parts = split_sentences(answer) or [answer]
+        # One line a paragraph or a list item (kiosk.understanding.passage_text).
+        parts = [part for line in answer.splitlines() for part in split_sentences(line)] or [answer]
         positions = [by_text.get(part, -1) for part in parts]
         first = next((p for p in positions if p >= 0), 0)
         intro = self.text("screen.answer_intro", section=section.title)

@@ -36,7 +36,7 @@ import numpy as np
 
 from kiosk.files import TEXT_ENCODING
 from kiosk.intents import COMMAND_INTENTS, Intent, IntentName
-from kiosk.library import ContentProblem, Library
+from kiosk.library import ContentProblem, Library, Section
 
 COMMANDS_FILE = "commands.toml"
 
@@ -280,6 +280,47 @@ class _Passage:
     text: str
 
 
+def standalone_passage(section: Section, index: int) -> range:
+    """The sentences to read as the answer that sentence `index` of `section` gives: never a
+    fragment whose meaning changes out of context.
+
+    A sentence is read with its whole paragraph ("Most breast calcifications are noncancerous"
+    comes before "Certain patterns ... may be an indication of breast cancer"); a list item with
+    the paragraph that introduces its list and the whole list ("Calcification may also occur
+    due to:" and every cause, not "injury to your breast" alone); a paragraph that introduces a
+    list, with the list.
+    """
+    sentences = section.sentences
+    start = index
+    while start > 0 and sentences[start].is_list_item and sentences[start - 1].is_list_item:
+        start -= 1
+    if sentences[start].is_list_item and start > 0:
+        start -= 1  # the sentence that introduces the list
+    line = sentences[start].line
+    while start > 0 and not sentences[start - 1].is_list_item and sentences[start - 1].line == line:
+        start -= 1
+    end = index + 1
+    while end < len(sentences) and not sentences[end].is_list_item and sentences[end].line == line:
+        end += 1
+    if sentences[end - 1].is_list_item or sentences[end - 1].text.rstrip().endswith(":"):
+        while end < len(sentences) and sentences[end].is_list_item:
+            end += 1
+    return range(start, end)
+
+
+def passage_text(section: Section, indices: range) -> str:
+    """The sentences as one answer: a paragraph's sentences on one line, each list item on a line
+    of its own (so it is spoken and highlighted as the item it is, not run into the next)."""
+    lines: list[str] = []
+    for index in indices:
+        sentence = section.sentences[index]
+        if lines and not sentence.is_list_item and not section.sentences[index - 1].is_list_item:
+            lines[-1] += f" {sentence.text}"
+        else:
+            lines.append(sentence.text)
+    return "\n".join(lines)
+
+
 def _find_run(needle: Sequence[str], haystack: Sequence[str]) -> int:
     """Index where `needle` occurs in a row inside `haystack`, or -1."""
     size = len(needle)
@@ -347,10 +388,7 @@ class Understanding:
             names = " ".join((section.title, *section.aliases))
             sentences = [s.text for s in section.sentences]
             for index, sentence in enumerate(sentences):
-                # A short sentence is read with the next one, so an answer is never a fragment.
-                text = sentence
-                if len(sentence.split()) < 12 and index + 1 < len(sentences):
-                    text = f"{sentence} {sentences[index + 1]}"
+                text = passage_text(section, standalone_passage(section, index))
                 self._passages.append(_Passage(section.topic_id, section.id, text))
                 # Ranked on the sentence itself (plus its section's names), so the answer starts
                 # with the sentence that matches rather than with the one before it.

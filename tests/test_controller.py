@@ -13,6 +13,7 @@ from kiosk.controller import Controller, Screen, Speech
 from kiosk.events import Event, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
+from kiosk.understanding import passage_text
 from tests.fakes import FakeListener, FakeSpeaker
 
 
@@ -214,6 +215,18 @@ def test_ask_speaks_the_answer_and_highlights_its_sentences(rig: Rig, library: L
     assert " ".join(texts[1:]) == answer
     rig.speaker.hear_sentence(2)
     assert rig.controller.state.sentence == 2
+
+
+def test_an_answer_with_a_list_speaks_and_highlights_each_item(
+    rig: Rig, library: Library
+) -> None:
+    section = library.section("calcifications", "causes")
+    answer = passage_text(section, range(len(section.sentences)))
+    rig.intent("ask", answer=answer, topic="calcifications", section="causes")
+    texts, _ = rig.speaker.calls[-1][1]
+    assert list(texts[1:]) == [s.text for s in section.sentences]  # items not run together
+    rig.speaker.hear_sentence(len(texts) - 1)  # the last list item
+    assert rig.controller.state.sentence == len(section.sentences) - 1
 
 
 def test_ask_without_a_section_still_speaks(rig: Rig) -> None:

@@ -17,6 +17,8 @@ from kiosk.understanding import (
     check_commands,
     load_commands,
     normalize,
+    passage_text,
+    standalone_passage,
 )
 from tests.support.speech_fixtures import CHATTER, PHRASINGS
 
@@ -24,6 +26,39 @@ from tests.support.speech_fixtures import CHATTER, PHRASINGS
 @pytest.fixture(scope="module")
 def understanding(library: Library) -> Understanding:
     return Understanding(library)
+
+
+def test_an_answer_stands_on_its_own(understanding: Understanding, library: Library) -> None:
+    """Never a fragment: a list item comes with the sentence that introduces the list and the
+    whole list; a frightening sentence with the reassurance its paragraph opens with."""
+    causes = library.section("calcifications", "causes")
+    items = [s.text for s in causes.sentences if s.is_list_item]
+    injury = understanding.understand("can an injury to the breast cause calcifications")
+    assert (injury.name, injury.section) == (IntentName.ASK, "causes")
+    assert injury.answer is not None
+    lines = injury.answer.split("\n")
+    assert lines[0].startswith("Breast calcifications can form in several different ways.")
+    assert lines[0].endswith("Calcification may also occur due to:")
+    assert lines[1:] == items  # every item, each on a line of its own
+    cancer = understanding.understand("are calcifications cancer")
+    assert (cancer.name, cancer.section) == (IntentName.ASK, "benign-or-cancer")
+    assert cancer.answer is not None
+    assert cancer.answer.startswith("Most breast calcifications are noncancerous (benign).")
+
+
+def test_no_passage_starts_mid_paragraph_or_ends_on_a_colon(library: Library) -> None:
+    for section in library.sections():
+        sentences = section.sentences
+        for index in range(len(sentences)):
+            chosen = standalone_passage(section, index)
+            assert index in chosen
+            first, last = sentences[chosen.start], sentences[chosen.stop - 1]
+            assert not first.is_list_item or chosen.start == 0, (section.id, index)
+            if chosen.start > 0 and not sentences[chosen.start - 1].is_list_item:
+                assert sentences[chosen.start - 1].line != first.line, (section.id, index)
+            assert not last.text.endswith(":"), (section.id, index)
+            text = passage_text(section, chosen)
+            assert text.count("\n") == sum(s.is_list_item for s in sentences[chosen.start:chosen.stop])
 
 
 @pytest.mark.parametrize(("text", "expected"), [
