@@ -106,6 +106,11 @@ class Settings:
     listen_timeout_s: float = 8.0
     #: While the kiosk speaks, hear a visitor's "stop" over its own voice (echo cancelled).
     barge_in: bool = True
+    #: "hybrid": pocketsphinx acts at once when it is sure, a neural recogniser hears the rest;
+    #: "fast": pocketsphinx alone (docs/voice.md).
+    recognizer: str = "hybrid"
+    #: A CTranslate2 Whisper model folder for the neural pass; "" is the packaged tiny.en.
+    neural_model: str = ""
     # A visit.
     idle_timeout_s: float = 90.0
     idle_warning_s: float = 30.0
@@ -136,6 +141,7 @@ class Settings:
 _CHOICES: dict[str, tuple[str, ...]] = {
     "synthesizer": ("pyttsx3",),
     "listen_mode": ("push-to-talk", "wake-phrase"),
+    "recognizer": ("hybrid", "fast"),
     "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
 _RANGES: dict[str, tuple[float, float]] = {

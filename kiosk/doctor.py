@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -258,6 +259,51 @@ class _Checks:
             detail += f"; no pronunciation for: {', '.join(missing[:10])} (add to lexicon.toml)"
         return Finding("recognition", Status.FAIL if right == 0 else status, detail)
 
+    def neural_recognition(self) -> Finding:
+        """Which neural model hears what pocketsphinx is unsure of, and its time per utterance."""
+        name = "neural recognition"
+        if self.settings.recognizer != "hybrid":
+            return Finding(name, Status.OK, "off (recognizer = \"fast\"): pocketsphinx alone")
+        if self.library is None:
+            return Finding(name, Status.FAIL, "skipped: no valid content")
+        from kiosk.listening.audio import RATE, resample, to_pcm16
+        from kiosk.listening.neural import NeuralError, NeuralRecognizer, vocabulary_prompt
+
+        model = Path(self.settings.neural_model).expanduser() if self.settings.neural_model \
+            else None
+        started = time.perf_counter()
+        try:
+            neural = NeuralRecognizer(model, prompt=vocabulary_prompt(self.library))
+            try:
+                neural.wait_ready()
+            except NeuralError:
+                neural.close()
+                raise
+        except NeuralError as error:
+            return Finding(name, Status.FAIL, f"{error}: the kiosk listens with pocketsphinx "
+                           "alone, which understands far less in a noisy room")
+        try:
+            load_ms = (time.perf_counter() - started) * 1000
+            phrase = LOOPBACK_PHRASES[0][0]
+            rendering = self.renderer(self.library).render(phrase, self.settings.rate_wpm)
+            speech = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
+            quiet = np.zeros(RATE * LOOPBACK_QUIET_MS // 1000, dtype=np.int16)
+            pcm = np.concatenate([quiet, speech, quiet]).astype("<i2").tobytes()
+            neural.transcribe(pcm)  # the first utterance pays for warming up
+            started = time.perf_counter()
+            heard = neural.transcribe(pcm)
+            utterance_ms = (time.perf_counter() - started) * 1000
+        finally:
+            neural.close()
+        if heard is None:
+            return Finding(name, Status.FAIL, f"the model in {neural.model_dir} loaded but did "
+                           "not answer: the kiosk listens with pocketsphinx alone")
+        return Finding(
+            name, Status.OK,
+            f"Whisper model {neural.model_dir}, loaded in {load_ms:.0f} ms; one utterance "
+            f"takes {utterance_ms:.0f} ms on this machine",
+        )
+
     def usage(self) -> Finding:
         path = self.settings.usage_file
         if path is None:
@@ -292,6 +338,7 @@ class _Checks:
             self.sound_output,
             self.microphone,
             self.recognition,
+            self.neural_recognition,
         )
 
 

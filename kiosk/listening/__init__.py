@@ -6,16 +6,50 @@ decoding and understanding without a microphone (used by `kiosk recognize` and t
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from kiosk.config import Settings
 from kiosk.engines import Listener, NullListener, Speaker
 from kiosk.events import EventSink
 from kiosk.library import Library
 from kiosk.listening.barge_in import BargeIn
 from kiosk.listening.listener import MicrophoneListener, SourceFactory
+from kiosk.listening.neural import NeuralError, NeuralRecognizer, vocabulary_prompt
 from kiosk.listening.pulse_source import microphone_source
 from kiosk.listening.recognizer import Recognizer
 
-__all__ = ["MicrophoneListener", "Recognizer", "create_listener"]
+__all__ = ["MicrophoneListener", "Recognizer", "build_recognizer", "create_listener"]
+
+log = logging.getLogger(__name__)
+
+
+def build_recognizer(
+    settings: Settings, library: Library, extra_phrases: tuple[str, ...] = (),
+    wait: bool = True,
+) -> tuple[Recognizer, str | None]:
+    """The kiosk's recogniser for these settings, and why its neural pass is missing (None when
+    all is well). A neural recogniser that cannot start leaves pocketsphinx alone, never no
+    recognition: the reason is logged here and shown by `kiosk doctor`.
+
+    With `wait` False (the kiosk's start-up) the neural model goes on loading in its own
+    process; a model that then fails to load is logged at the first utterance.
+    """
+    neural = None
+    problem = None
+    if settings.recognizer == "hybrid":
+        try:
+            model = Path(settings.neural_model).expanduser() if settings.neural_model else None
+            neural = NeuralRecognizer(model, prompt=vocabulary_prompt(library))
+            if wait:
+                neural.wait_ready()
+        except NeuralError as error:
+            if neural is not None:
+                neural.close()
+                neural = None
+            problem = str(error)
+            log.warning("neural recogniser unavailable, pocketsphinx alone: %s", problem)
+    return Recognizer(library, extra_phrases=extra_phrases, neural=neural), problem
 
 
 def create_listener(
@@ -35,7 +69,9 @@ def create_listener(
     if settings.microphone == "none":
         return NullListener(sink, reason="the microphone is turned off in the settings")
     wake = settings.wake_phrase if settings.listen_mode == "wake-phrase" else None
-    recognizer = Recognizer(library, extra_phrases=(wake,) if wake else ())
+    recognizer, _problem = build_recognizer(
+        settings, library, (wake,) if wake else (), wait=False
+    )
     # Only the real player (not a NullSpeaker) can say what it sent to the loudspeaker.
     keep_tap = getattr(getattr(speaker, "output", None), "keep_tap", None)
     barge_in = BargeIn(keep_tap()) if settings.barge_in and keep_tap is not None else None

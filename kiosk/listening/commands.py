@@ -34,18 +34,29 @@ def _print(fields: dict[str, Any], as_json: bool) -> None:
 
 def _recognize(args: argparse.Namespace, settings: Settings) -> int:
     """Decode WAV files with the live kiosk's recogniser, loaded once for all files."""
-    from kiosk.listening.audio import AudioError, read_wav_file
+    from kiosk.listening import build_recognizer
     from kiosk.listening.decoder import DecoderError
-    from kiosk.listening.recognizer import Recognizer
 
     library = library_or_report(settings)
     if library is None:
         return EXIT_PROBLEM
     try:
-        recognizer = Recognizer(library)
+        recognizer, neural_problem = build_recognizer(settings, library)
     except (DecoderError, CommandsError) as error:
         print(f"kiosk: cannot start the recogniser: {error}", file=sys.stderr)
         return EXIT_PROBLEM
+    if neural_problem is not None:
+        print(f"kiosk: pocketsphinx alone: {neural_problem}", file=sys.stderr)
+    try:
+        return _recognize_files(args, recognizer)
+    finally:
+        recognizer.close()
+
+
+def _recognize_files(args: argparse.Namespace, recognizer: Any) -> int:
+    """One JSON (or text) line for each file, in order; EXIT_PROBLEM if any cannot be read."""
+    from kiosk.listening.audio import AudioError, read_wav_file
+
     status = EXIT_OK
     for name in args.files:
         fields: dict[str, Any] = {"file": name}

@@ -211,6 +211,7 @@ class MicrophoneListener:
         with contextlib.suppress(queue.Full):
             self._frames.put_nowait(None)
         self._worker.join(timeout=5)
+        self._recognizer.close()
 
     # Worker ---------------------------------------------------------------------------------
 
@@ -361,7 +362,9 @@ class MicrophoneListener:
             too_long = self._in_utterance and now - self._utterance_started > self._timeout
             if self._in_utterance and (not self._endpointer.in_speech or too_long):
                 self._in_utterance = False
-                intent = self._recognizer.finish()
+                with self._lock:
+                    asked = self._listening  # Talk pressed: the visitor is speaking to the kiosk
+                intent = self._recognizer.finish(neural=asked)
                 self._endpointer = type(self._endpointer)(window=0.3, ratio=0.9)
                 self._deliver(intent)
 

@@ -13,6 +13,7 @@ from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening.decoder import WARPS, Heard, SpeechDecoder
 from kiosk.listening.denoise import Denoiser
+from kiosk.listening.neural import NeuralHeard, NeuralRecognizer
 from kiosk.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ SURE_CONFIDENCE = 1e-2
 #: ...and when the unwarped decoder's words are not trusted, an intent that two decoders
 #: understood, each with at least this posterior, is taken.
 AGREED_CONFIDENCE = 1e-6
+#: The fast path (docs/voice.md, "Two recognisers"): a command pocketsphinx understood with at
+#: least this confidence is acted on at once; everything else, questions included, also goes
+#: to the neural pass. Chosen on the development audio (clean and in babble at 20 and 10 dB).
+FAST_PATH_CONFIDENCE = 0.4
+#: Below this mean token log probability Whisper is guessing (in babble it runs on inventing
+#: sentences at about -1.2 to -1.7): its words are not acted on.
+NEURAL_MIN_LOGPROB = -1.0
 #: Bytes per chunk when a whole recording is streamed through (30 ms, like the microphone).
 STREAM_CHUNK = 960
 
@@ -42,8 +50,15 @@ class Recognizer:
         extra_phrases: tuple[str, ...] = (),
         min_confidence: float = MIN_CONFIDENCE,
         warps: tuple[float, ...] = WARPS,
+        neural: NeuralRecognizer | None = None,
     ) -> None:
         self.understanding = Understanding(library)
+        #: The second, neural pass (docs/voice.md, "Two recognisers"); None: pocketsphinx alone.
+        self.neural = neural
+        #: Which pass gave the last answer: "fast", "neural" or "fast-only" (no neural answer).
+        self.last_path = "fast"
+        # The utterance's audio, in memory until it is decoded, for the neural pass.
+        self._audio: list[bytes] = []
         self.decoder = SpeechDecoder(
             library, self.understanding.commands, search=search, extra_phrases=extra_phrases,
             warps=warps,
@@ -57,15 +72,60 @@ class Recognizer:
     def begin(self) -> None:
         if self._first_utterance is not None:
             self._first_utterance.clear()
+        self._audio.clear()
         self.decoder.begin()
 
     def feed(self, pcm: bytes) -> None:
         if self._first_utterance is not None:
             self._first_utterance.append(pcm)
+        if self.neural is not None:
+            self._audio.append(pcm)
         self.decoder.feed(pcm)
 
-    def finish(self) -> Intent:
-        """End the utterance; `none` (with what was heard) when unsure or out of scope."""
+    def finish(self, neural: bool = True) -> Intent:
+        """End the utterance; `none` (with what was heard) when unsure or out of scope.
+
+        `neural` False keeps to pocketsphinx: for speech nobody asked the kiosk to hear (the
+        room's talk in wake-phrase mode), which would keep the neural pass busy all day.
+        """
+        fast = self._finish_fast()
+        audio, self._audio = b"".join(self._audio), []
+        self.last_path = "fast"
+        if self.neural is None or not neural or not audio or self._sure(fast):
+            return fast
+        heard = self.neural.transcribe(audio)
+        del audio  # gone as soon as it is heard
+        if heard is None:
+            self.last_path = "fast-only"
+            return fast
+        self.last_path = "neural"
+        return self._combined(fast, heard)
+
+    @staticmethod
+    def _sure(fast: Intent) -> bool:
+        """pocketsphinx alone is trusted with a command it is sure of, not with a question."""
+        return fast.name not in (IntentName.NONE, IntentName.ASK) and (
+            fast.confidence >= FAST_PATH_CONFIDENCE)
+
+    def _combined(self, fast: Intent, heard: NeuralHeard) -> Intent:
+        """What the two recognisers together make of an utterance pocketsphinx was unsure of.
+
+        Whisper's words win when it is not guessing, except against a question pocketsphinx
+        answered surely and differently; otherwise pocketsphinx's answer if it is fairly sure,
+        else nothing (a "didn't catch that" rather than a wrong action).
+        """
+        fairly_sure = fast.name is not IntentName.NONE and fast.confidence >= FAST_PATH_CONFIDENCE
+        if heard.avg_logprob >= NEURAL_MIN_LOGPROB and heard.text:
+            meant = self.understanding.understand(heard.text)
+            overruled = fast.name is IntentName.ASK and fairly_sure and not _same(fast, meant)
+            if meant.name is not IntentName.NONE and not overruled:
+                return meant
+        if fairly_sure:
+            return fast
+        return Intent(IntentName.NONE, confidence=0.0, heard=fast.heard)
+
+    def _finish_fast(self) -> Intent:
+        """pocketsphinx's answer (with the first utterance decoded again if not understood)."""
         intent = self.intent_of(self.decoder.finish())
         kept, self._first_utterance = self._first_utterance, None
         if kept and intent.name is IntentName.NONE:
@@ -77,10 +137,16 @@ class Recognizer:
             intent = self.intent_of(self.decoder.finish())
         return intent
 
+    def close(self) -> None:
+        """End the neural process, if there is one."""
+        if self.neural is not None:
+            self.neural.close()
+
     def discard(self) -> None:
         """Drop the utterance in progress, unheard (its audio included)."""
         if self._first_utterance is not None:
             self._first_utterance.clear()
+        self._audio.clear()
         self.decoder.finish()
 
     def intent_of(self, heard: Heard) -> Intent:

