@@ -247,6 +247,7 @@ class WindowRecognizer:
 
     def __init__(self) -> None:
         self.given: list[np.ndarray] = []
+        self.closed = False
 
     def recognize(self, samples: np.ndarray) -> Intent:
         self.given.append(samples.copy())
@@ -254,6 +255,9 @@ class WindowRecognizer:
 
     def discard(self) -> None:
         pass
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
@@ -274,6 +278,7 @@ def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
             time.sleep(0.05)
     finally:
         listener.close()
+    assert recognizer.closed  # the listener hands its recogniser's process back
     assert len(recognizer.given) == 1
     frames_heard = np.unique(recognizer.given[0])
     frame_s = FRAME_SAMPLES / RATE
