@@ -5,7 +5,7 @@ Names are fixed by ../shared/INTENTS.md; other tools and the benchmarks read the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -50,16 +50,21 @@ class Intent:
     answer: str | None = None
     confidence: float = 1.0
     heard: str | None = None
+    #: With `none`: what the visitor most likely meant, when the recognisers were not sure
+    #: enough to act on it; the kiosk asks "Did you mean ...?" instead of guessing.
+    maybe: Intent | None = None
+    #: With `none`: "yes" or "no", the answer to such a question.
+    reply: str | None = None
 
     def as_json_fields(self) -> dict[str, Any]:
         """The fields of a `kiosk understand` / `kiosk recognize` JSON line, in order."""
-        fields = asdict(self)
+        # Fixed by INTENTS.md: a doubtful meaning or a yes/no reply is shown as `none` there.
         return {
-            "heard": fields["heard"],
+            "heard": self.heard,
             "intent": str(self.name),
-            "topic": fields["topic"],
-            "section": fields["section"],
-            "answer": fields["answer"],
+            "topic": self.topic,
+            "section": self.section,
+            "answer": self.answer,
             "confidence": round(self.confidence, 3),
         }
 

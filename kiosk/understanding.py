@@ -23,6 +23,7 @@ unspecific words (idf).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -39,6 +40,8 @@ from kiosk.intents import COMMAND_INTENTS, Intent, IntentName
 from kiosk.library import ContentProblem, Library, Section
 
 COMMANDS_FILE = "commands.toml"
+#: The answers to "Did you mean ...?" ([replies] in commands.toml).
+REPLIES = ("yes", "no")
 
 #: Share of an utterance's content words a command or name must explain to be taken.
 COMMAND_THRESHOLD = 0.66
@@ -48,6 +51,13 @@ NAME_THRESHOLD = 0.66
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
 STATEMENT_THRESHOLD = 0.75
+#: How much a word the content never uses counts against a question that names at least
+#: UNKNOWN_EXCUSED_AFTER of the content's words, against 1 for a word of the content.
+UNKNOWN_WEIGHT = 0.3
+UNKNOWN_EXCUSED_AFTER = 3
+#: Sentences ranked at least this share of the best one's score (BM25) compete for a question
+#: on how much of it their passage explains.
+CLOSE_RANK = 0.5
 #: An answer from the content is sure when the words it rests on are as specific as this many
 #: words of the content's average specificity (idf).
 QUESTION_WORDS = 2.0
@@ -124,10 +134,16 @@ class CommandWords:
     #: Fillers that may come before a question word without making it a statement ("um what
     #: is"), unlike "i" in "i am here".
     hesitations: frozenset[str] = frozenset()
+    #: An auxiliary just before one of the subjects asks a question anywhere in an utterance
+    #: ("i have no symptoms so could i ...").
+    auxiliaries: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    #: "yes" and "no" -> the ways of saying them, to answer "Did you mean ...?".
+    replies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def phrases(self) -> Iterable[str]:
-        """Every command phrasing, for the speech recogniser's search."""
-        for phrasings in self.commands.values():
+        """Every command phrasing and reply, for the speech recogniser's search."""
+        for phrasings in (*self.commands.values(), *self.replies.values()):
             yield from phrasings
 
 
@@ -204,7 +220,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         match = re.search(r"line (\d+)", str(error))
         line = int(match.group(1)) if match else 1
         return None, [ContentProblem(path, line, "syntax", str(error).split(" (at")[0])]
-    unknown = set(data) - {"commands", "words", "background"}
+    unknown = set(data) - {"commands", "words", "background", "replies"}
     for key in sorted(unknown):
         problems.append(ContentProblem(path, 1, "unknown-key", f"unknown table [{key}]"))
     table = data.get("commands", {})
@@ -226,9 +242,14 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         problems.append(ContentProblem(path, 1, "missing-command", f"no phrasings for {name!r}"))
     words = data.get("words", {})
     background = data.get("background", {})
-    if not isinstance(words, dict) or not isinstance(background, dict):
-        problems.append(ContentProblem(path, 1, "bad-table", "[words] and [background] are tables"))
-        words, background = {}, {}
+    replies = data.get("replies", {})
+    if not all(isinstance(table, dict) for table in (words, background, replies)):
+        problems.append(ContentProblem(
+            path, 1, "bad-table", "[words], [background] and [replies] are tables"))
+        words, background, replies = {}, {}, {}
+    for name in sorted(set(replies) - set(REPLIES)):
+        problems.append(ContentProblem(
+            path, 1, "unknown-reply", f"unknown reply {name!r}; known: {', '.join(REPLIES)}"))
     result = CommandWords(
         commands=MappingProxyType(commands),
         fillers=frozenset(_word_list(words, "fillers", path, problems)),
@@ -243,6 +264,11 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         negations=frozenset(_word_list(words, "negations", path, problems)),
         question_openings=_word_list(words, "question_openings", path, problems),
         hesitations=frozenset(_word_list(words, "hesitations", path, problems)),
+        auxiliaries=frozenset(_word_list(words, "auxiliaries", path, problems)),
+        subjects=frozenset(_word_list(words, "subjects", path, problems)),
+        replies=MappingProxyType(
+            {name: _word_list(replies, name, path, problems) for name in REPLIES if name in replies}
+        ),
     )
     return (None if problems else result), problems
 
@@ -278,6 +304,8 @@ class _Passage:
     topic: str
     section: str
     text: str
+    #: The tokens of the text and of its section's names.
+    words: frozenset[str] = frozenset()
 
 
 def standalone_passage(section: Section, index: int) -> range:
@@ -343,6 +371,9 @@ class Understanding:
         self._glue = frozenset(
             stem(w) for w in (*words.requests, *words.stopwords, *words.question_words)
         )
+        # Words that do not count when ranking answers (see `_ranked`), as said and stemmed.
+        unranked = words.fillers | words.requests | words.stopwords
+        self._unranked = frozenset(unranked | {stem(w) for w in unranked})
         # Words of the politeness wrappers ("can we {}", "let us {}"): expected around a command.
         self._frame = frozenset(
             stem(w) for wrapper in words.wrappers for w in wrapper.replace("{}", " ").split()
@@ -375,6 +406,16 @@ class Understanding:
             (token, intent): 1.0 / len(owners)
             for token, owners in users.items() for intent in owners
         }
+        # "yes please", "um no": fillers that are no reply word of their own are dropped, and
+        # what is left must be a reply word for word ("no more" is still a stop).
+        reply_words = {w for phrasings in words.replies.values() for p in phrasings
+                       for w in self._canonical(p.split())}
+        self._reply_ignored = (self._fillers - reply_words) | {"please", "thank", "thanks", "you"}
+        self._reply_of = {
+            tuple(self._reply_core(p.split())): name
+            for name, phrasings in words.replies.items() for p in phrasings
+        }
+        self._reply_of.pop((), None)
         self._names: list[_Name] = []
         for topic in library.topics:
             for label in (topic.title, topic.id.replace("-", " "), *topic.aliases):
@@ -389,7 +430,8 @@ class Understanding:
             sentences = [s.text for s in section.sentences]
             for index, sentence in enumerate(sentences):
                 text = passage_text(section, standalone_passage(section, index))
-                self._passages.append(_Passage(section.topic_id, section.id, text))
+                passage_words = frozenset(self._index_tokens(f"{text} {names}"))
+                self._passages.append(_Passage(section.topic_id, section.id, text, passage_words))
                 # Ranked on the sentence itself (plus its section's names), so the answer starts
                 # with the sentence that matches rather than with the one before it.
                 corpus.append(self._index_tokens(f"{sentence} {names}"))
@@ -426,6 +468,13 @@ class Understanding:
         if tokens:
             self._names.append(_Name(tokens, topic, section))
 
+    def _reply_core(self, words: Sequence[str]) -> list[str]:
+        return [w for w in self._canonical(words) if w not in self._reply_ignored]
+
+    def reply(self, text: str) -> str | None:
+        """ "yes" or "no" when the text is one of the [replies] in commands.toml, else None."""
+        return self._reply_of.get(tuple(self._reply_core(normalize(text))))
+
     def _canonical(self, words: Sequence[str]) -> list[str]:
         """Synonyms (from commands.toml) replaced by the words they stand for; a word said
         twice in a row ("wait wait") counted once."""
@@ -445,8 +494,9 @@ class Understanding:
 
     def _ranked(self, words: Sequence[str]) -> list[str]:
         """Tokens that count when ranking answers: no fillers, requests or common words."""
-        dropped = self._fillers | self.commands.requests | self.commands.stopwords
-        return [stem(w) for w in words if w not in dropped]
+        tokens = (stem(w) for w in words if w not in self._unranked)
+        # Also when only the stem is a common word: "ones", "getting", "wants".
+        return [token for token in tokens if token not in self._unranked]
 
     def vocabulary_text(self) -> Iterable[str]:
         """Every phrase the kiosk understands, for building the recogniser's search."""
@@ -463,6 +513,9 @@ class Understanding:
         said = normalize(text)
         heard = " ".join(said) or None
         words = self._canonical(said)
+        reply = self._reply_of.get(tuple(self._reply_core(said)))
+        if reply is not None:
+            return Intent(IntentName.NONE, confidence=0.0, heard=heard, reply=reply)
         if not words:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard)
         for intent in (self._command(words), self._name(words), self._question(words)):
@@ -607,15 +660,23 @@ class Understanding:
         return None
 
     def _is_question(self, words: Sequence[str]) -> bool:
-        """Starts with a question word or an indirect one ("i was wondering if"), and is not a
-        request put as a question ("could you tell me about ...")."""
+        """Starts with a question word or an indirect one ("i was wondering if"), or asks one
+        after a statement ("..., so could i ..."); and is not a request put as a question
+        ("could you tell me about ...")."""
         opening = self._opening(words)
         if opening is not None:
             return opening
         # "um, what are ...": the first word that is not a hesitation ("i am ..." is not asked).
         hesitations = self.commands.hesitations
         first = next((word for word in words if word not in hesitations), "")
-        return first in self.commands.question_words
+        if first in self.commands.question_words:
+            return True
+        # A question asked after a statement ("i have no symptoms so could i still have
+        # cancer"): an auxiliary before its subject.
+        return any(
+            word in self.commands.auxiliaries and after in self.commands.subjects
+            for word, after in itertools.pairwise(words)
+        )
 
     def _name(self, words: Sequence[str]) -> Intent | None:
         """The topic or section the utterance names.
@@ -663,31 +724,47 @@ class Understanding:
 
     def _found(self, query: Sequence[str], passage: _Passage) -> list[str]:
         """The query's tokens found in a passage or its section's names."""
-        found = set(self._index_tokens(passage.text))
-        section = self.library.section(passage.topic, passage.section)
-        found.update(self._index_tokens(" ".join((section.title, *section.aliases))))
-        return [token for token in query if token in found]
+        return [token for token in query if token in passage.words]
+
+    def _evidence(self, query: Sequence[str], index: int) -> float:
+        """How much of the query passage `index` explains: the idf of the words it has."""
+        return round(sum(self._idf[t] for t in self._found(query, self._passages[index])), 6)
 
     def _question(self, words: Sequence[str]) -> Intent | None:
         if self._ranker is None:
             return None
         query = list(dict.fromkeys(self._ranked(words)))
         known = [token for token in query if token in self._vocabulary]
-        if not known or len(known) / len(query) < ANSWER_THRESHOLD:
-            return None
         # A question, or a request for something the content tells ("tell me about menopause").
         question = self._is_question(words) or self._opening(words) is False
+        # Words the content never uses say the utterance is about something else; less so in a
+        # question that names several things the content does ("can I still ask for a second
+        # opinion once treatment has started").
+        unknown = (len(query) - len(known)) * (
+            UNKNOWN_WEIGHT if question and len(known) >= UNKNOWN_EXCUSED_AFTER else 1.0
+        )
+        size = len(known) + unknown
+        if not known or len(known) / size < ANSWER_THRESHOLD:
+            return None
         # One content word of a statement ("let me think") is too little to answer, and so is
         # one of a question when everyday talk uses it too ("what time is it").
         if len(query) < 2 and (not question or query[0] in self._everyday):
             return None
         scores = np.asarray(self._ranker.get_scores(known), dtype=float)
-        best = int(scores.argmax())
+        # A question's words may be spread over the sentences of one passage ("do the large
+        # ones need more tests": one sentence says large, the next testing): among sentences
+        # ranked close to the best, the one whose passage explains most of the question wins.
+        top = float(scores.max())
+        best = max(
+            (index for index in range(len(scores)) if scores[index] >= CLOSE_RANK * top > 0.0),
+            key=lambda index: (self._evidence(query, index), scores[index]),
+            default=int(scores.argmax()),
+        )
         if scores[best] <= 0.0:
             return None
         passage = self._passages[best]
         found = self._found(query, passage)
-        share = len(found) / len(query)
+        share = len(found) / size
         # A statement ("my back hurts") must be about the content as a whole to be answered.
         needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
         if share < needed:

@@ -180,6 +180,37 @@ def test_fillers_and_glue_alone_are_not_commands(understanding: Understanding) -
         assert understanding.understand(text).name is IntentName.NONE, text
 
 
+@pytest.mark.parametrize(("text", "reply"), [
+    ("yes", "yes"), ("um yes please", "yes"), ("That's right.", "yes"), ("yeah", "yes"),
+    ("No, thank you.", "no"), ("nope", "no"), ("not that one", "no"), ("I didn't", "no"),
+])
+def test_yes_and_no_are_replies(understanding: Understanding, text: str, reply: str) -> None:
+    """The answers to "Did you mean ...?": no intent of their own, a reply instead."""
+    meant = understanding.understand(text)
+    assert (meant.name, meant.reply) == (IntentName.NONE, reply)
+    assert understanding.reply(text) == reply
+
+
+def test_a_reply_word_inside_a_command_stays_a_command(understanding: Understanding) -> None:
+    for text, name in (("no more", IntentName.STOP), ("yes next please", IntentName.NEXT),
+                       ("right go back", IntentName.PREVIOUS)):
+        meant = understanding.understand(text)
+        assert (meant.name, meant.reply) == (name, None), text
+    assert understanding.understand("yes I am here for my appointment").reply is None
+
+
+def test_replies_come_from_commands_toml(library: Library, tmp_path: Path) -> None:
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    path = tree / "commands.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"yeah", ', '"aye", '), encoding="utf-8")
+    edited = Understanding(load_library(tree))
+    assert (edited.reply("aye"), edited.reply("yeah")) == ("yes", None)
+    path.write_text(text.replace("\nno = [", "\nnay = [", 1), encoding="utf-8")
+    assert [p.code for p in check_commands(tree)[1]] == ["unknown-reply"]
+
+
 def test_commands_file_problems_are_reported(library: Library, tmp_path: Path) -> None:
     tree = tmp_path / "en"
     shutil.copytree(library.root, tree)
