@@ -40,6 +40,9 @@ class Figures:
     name: str
     right: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     total: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    #: "Did you mean ...?" asked (not counted right), and asked about the right meaning.
+    asked: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    asked_right: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     ms_all: list[float] = field(default_factory=list)
     ms_fast: list[float] = field(default_factory=list)
     paths: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -86,7 +89,13 @@ def _run(system: str, conditions: tuple[float | None, ...], out: Any) -> None:
         if recognizer.last_path == "fast":
             figures.ms_fast.append(ms)
         key = (condition_name(clip.condition), clip.item.kind)
-        right = clip.item.is_right(intent.name, intent.topic, intent.section)
+        # Chatter asked about ("Did you mean ...?") was not rejected.
+        right = clip.item.is_right(intent.name, intent.topic, intent.section) and not (
+            clip.item.kind == "chatter" and intent.maybe is not None)
+        if intent.maybe is not None:
+            figures.asked[key] += 1
+            maybe = intent.maybe
+            figures.asked_right[key] += clip.item.is_right(maybe.name, maybe.topic, maybe.section)
         figures.right[key] += right
         figures.total[key] += 1
         if clip.item.kind != "chatter":
@@ -99,6 +108,7 @@ def _run(system: str, conditions: tuple[float | None, ...], out: Any) -> None:
     figures.voices = dict(per_voice)
     figures.right, figures.total, figures.paths = (
         dict(figures.right), dict(figures.total), dict(figures.paths))
+    figures.asked, figures.asked_right = dict(figures.asked), dict(figures.asked_right)
     out.send(figures)
 
 
@@ -123,6 +133,14 @@ def _print(results: list[Figures], conditions: tuple[float | None, ...]) -> None
                 total = figures.total.get((name, kind), 0)
                 row += f"{f'{right}/{total} {right / max(total, 1):.1%}':>16}"
             print(f"{figures.name:<10}{kind:<10}{row}")
+    for figures in results:
+        if figures.asked:
+            asked = ", ".join(
+                f"{name} {kind} {figures.asked_right.get((name, kind), 0)}/"
+                f"{figures.asked[(name, kind)]}"
+                for name in names for kind in KINDS if (name, kind) in figures.asked)
+            print(f"{figures.name}: 'Did you mean ...?' asked (about the right meaning/asked): "
+                  f"{asked}")
     for figures in results:
         ms, fast = np.array(figures.ms_all), np.array(figures.ms_fast)
         fast_text = (f"fast path p50 {np.percentile(fast, 50):.1f} ms, p95 "

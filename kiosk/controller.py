@@ -19,7 +19,7 @@ from kiosk.events import Event, EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library, Section, Topic
 from kiosk.sentences import split_sentences
-from kiosk.usage import UsageLog
+from kiosk.usage import DID_YOU_MEAN, UsageLog
 
 Clock = Callable[[], float]
 
@@ -77,13 +77,15 @@ class ControllerState:
     focus: str | None = None  # the focused target
     idle_seconds_left: int | None = None  # set while the idle warning is shown
     answer: str | None = None  # the passage read for a question
+    #: What the visitor most likely meant, while "Did you mean ...?" waits for yes or no.
+    maybe: Intent | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Utterance:
     """What was last handed to the speaker, so speaker events can be mapped back to content."""
 
-    kind: str  # "section", "repeat", "answer" or "prompt"
+    kind: str  # "section", "repeat", "answer", "prompt" or "question" (listens when done)
     texts: tuple[str, ...]
     #: For each spoken text, the section sentence it is (or -1 for an interface line).
     positions: tuple[int, ...]
@@ -394,6 +396,8 @@ class Controller:
                 FocusItem("back", t("button.back")),
                 FocusItem("home", t("button.home")),
             ]
+        if state.maybe is not None:
+            items[:0] = [FocusItem("yes", t("button.yes")), FocusItem("no", t("button.no"))]
         if state.idle_seconds_left is not None:
             items.insert(0, FocusItem("continue", t("button.continue")))
         return tuple(items)
@@ -461,6 +465,8 @@ class Controller:
                 self.move_focus(+1)
         elif action == "pause":
             self.activate("listen" if self._state.screen is Screen.READER else "pause")
+        elif action == "back" and self._state.maybe is not None:
+            self.activate("no")
         elif action in ("back", "help", "talk"):
             self.activate(action)
         elif action in ("louder", "quieter", "repeat", "next", "previous", "home"):
@@ -496,6 +502,8 @@ class Controller:
             self._contrast()
         elif target == "continue":
             self._extend_visit()
+        elif target in ("yes", "no"):
+            self._reply(target)
         elif target in {name.value for name in IntentName}:
             self.handle(Intent(IntentName(target)))
 
@@ -503,6 +511,8 @@ class Controller:
         """Act on one intent, from any input."""
         self._activity()
         self.usage.intent(intent.name.value, self._channel)
+        if self._state.maybe is not None:
+            self._set(maybe=None, focus=None)  # acting on anything else drops the question
         name = intent.name
         state = self._state
         if name is IntentName.TOPIC:
@@ -807,16 +817,70 @@ class Controller:
                 self._channel = "voice"
                 self.speaker.earcon("understood")
                 self._emit(kind)  # the UI redraws; the intent itself is not passed on
-                self.handle(intent)
+                if intent.reply is not None and self._state.maybe is not None:
+                    self._reply(intent.reply)
+                elif intent.maybe is not None:
+                    self._ask(intent.maybe)
+                elif intent.reply is not None:
+                    self._not_understood()  # a yes or no to nothing that was asked
+                else:
+                    self.handle(intent)
                 return
         elif kind is EventType.NOT_UNDERSTOOD:
             self._set(listening=False)
             if data.get("reason") != "timeout":  # nobody spoke: nothing was misunderstood
                 self.usage.intent(IntentName.NONE.value, "voice")
-            self.speaker.earcon("not_understood")
-            self._say("prompt.not_understood")
+            self._not_understood()
         # Pass engine state on (never heard words or audio) so the UI can redraw.
         self._emit(kind, **{k: v for k, v in data.items() if k in ("index", "reason")})
+
+    def _not_understood(self) -> None:
+        self.speaker.earcon("not_understood")
+        self._say("prompt.not_understood")
+
+    # ----- "Did you mean ...?" ----------------------------------------------------------
+
+    def meaning(self, intent: Intent) -> str:
+        """A few words for what an intent does ("second opinions", "go to the next section")."""
+        if intent.name is IntentName.TOPIC:
+            topic = self._topic(intent.topic)
+            return topic.title if topic is not None else ""
+        if intent.name is IntentName.SECTION:
+            topic = self._topic(intent.topic or self._state.topic)
+            found = next((section for section in topic.sections if section.id == intent.section),
+                         None) if topic is not None else None
+            return found.title if found is not None else ""
+        return self.text(f"meaning.{intent.name.value}")
+
+    def _ask(self, maybe: Intent) -> None:
+        """Not sure what was said: ask once, rather than act wrongly or say "didn't catch that"."""
+        meaning = self.meaning(maybe)
+        if not meaning:
+            self._not_understood()
+            return
+        self.usage.intent(DID_YOU_MEAN, "voice")
+        self._silence()
+        self._set(maybe=maybe, focus="yes")
+        line = self.text("prompt.did_you_mean", meaning=meaning)
+        self._set(prompt=line, prompt_key="prompt.did_you_mean")
+        self._emit(EventType.PROMPT, key="prompt.did_you_mean", text=line)
+        self._speak(_Utterance("question", (line,), (-1,)))
+
+    def _reply(self, answer: str) -> None:
+        """Yes does what was asked about; no asks the visitor to say it again."""
+        maybe = self._state.maybe
+        if maybe is None:
+            return
+        self.usage.intent(answer, self._channel)
+        self._set(maybe=None, focus=None)
+        if answer == "yes":
+            self.handle(maybe)
+            return
+        self._silence()
+        line = self.text("prompt.say_again")
+        self._set(prompt=line, prompt_key="prompt.say_again")
+        self._emit(EventType.PROMPT, key="prompt.say_again", text=line)
+        self._speak(_Utterance("question", (line,), (-1,)))
 
     def _mic_status(self) -> str:
         if self._state.microphone_available:
@@ -851,6 +915,10 @@ class Controller:
         self._utterance = None
         self._set(speech=Speech.IDLE)
         self.listener.set_deaf(False)
+        if utterance.kind == "question" and self._state.microphone_available:
+            # The answer is spoken without pressing Talk again.
+            self.speaker.earcon("listening")
+            self.listener.start_listening()
         if utterance.kind != "section":
             return
         if self._state.reading_all:

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.files import TEXT_ENCODING
+from kiosk.intents import COMMAND_INTENTS
 from kiosk.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ ARPABET = frozenset({
 REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "screen.app_title": frozenset(),
+        "prompt.did_you_mean": frozenset({"meaning"}),
+        "prompt.say_again": frozenset(),
+        "button.yes": frozenset(),
+        "button.no": frozenset(),
+        **{f"meaning.{name}": frozenset() for name in sorted(COMMAND_INTENTS)},
         "screen.welcome": frozenset(),
         "screen.how_to_start": frozenset(),
         "screen.notice": frozenset(),

@@ -30,7 +30,9 @@ CHANNELS = ("touch", "keypad", "voice")
 #: Days kept; older ones are dropped when the file is written.
 KEEP_DAYS = 400
 FORMAT_VERSION = 1
-INTENT_NAMES = frozenset(name.value for name in IntentName)
+#: Counted beside the intents: a "Did you mean ...?" asked, and the answers to it.
+DID_YOU_MEAN = "did_you_mean"
+INTENT_NAMES = frozenset(name.value for name in IntentName) | {DID_YOU_MEAN, "yes", "no"}
 
 Day = dict[str, Any]  # {"visits": int, "intents": {channel: {intent name: int}}}
 

@@ -514,3 +514,82 @@ def test_listening_prompt_clears_when_the_microphone_closes(rig: Rig) -> None:
     rig.listener.stop_listening()
     assert rig.controller.state.prompt == ""
     assert not rig.controller.state.listening
+
+
+# ----- "Did you mean ...?" --------------------------------------------------------------------
+
+def _doubtful(maybe: Intent) -> Event:
+    return event(EventType.HEARD, intent=Intent(IntentName.NONE, confidence=0.0, maybe=maybe))
+
+
+def _reply(answer: str) -> Event:
+    return event(EventType.HEARD, intent=Intent(IntentName.NONE, confidence=0.0, reply=answer))
+
+
+def test_a_doubtful_hearing_is_asked_about_and_yes_acts_on_it(rig: Rig) -> None:
+    ctrl = rig.controller
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.TOPIC, topic="second-opinions")))
+    asked = ctrl.text("prompt.did_you_mean", meaning="Second opinions")
+    assert rig.speaker.spoken[-1] == [asked]
+    assert ctrl.state.maybe == Intent(IntentName.TOPIC, topic="second-opinions")
+    assert [item.target for item in ctrl.focus_items()[:2]] == ["yes", "no"]
+    assert ctrl.state.screen is Screen.WELCOME  # nothing done yet
+    assert not rig.listener.open
+    rig.speaker.play_to_end()
+    assert rig.listener.open  # the answer needs no second press of Talk
+    ctrl.on_engine_event(_reply("yes"))
+    assert (ctrl.state.screen, ctrl.state.topic, ctrl.state.maybe) == (
+        Screen.TOPIC, "second-opinions", None)
+
+
+def test_no_asks_to_say_it_again_and_listens(rig: Rig) -> None:
+    ctrl = rig.controller
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.NEXT)))
+    assert rig.speaker.spoken[-1] == [
+        ctrl.text("prompt.did_you_mean", meaning=ctrl.text("meaning.next"))]
+    ctrl.key("back")  # 7 on the keypad
+    assert ctrl.state.maybe is None
+    assert rig.speaker.spoken[-1] == [ctrl.text("prompt.say_again")]
+    rig.speaker.play_to_end()
+    assert rig.listener.open
+    assert ctrl.state.screen is Screen.WELCOME
+
+
+def test_the_question_is_answered_by_keypad_and_touch(rig: Rig) -> None:
+    ctrl = rig.controller
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.SECTION, topic="calcifications",
+                                          section="causes")))
+    assert ctrl.state.focus == "yes"
+    ctrl.key("activate")  # 5 on the keypad
+    assert (ctrl.state.screen, ctrl.state.section) == (Screen.READER, "causes")
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.HOME)))
+    ctrl.touch("no")  # speech mode is on after voice: one touch speaks, a double tap acts
+    ctrl.touch("no")
+    assert ctrl.state.maybe is None
+    assert ctrl.state.screen is Screen.READER
+
+
+def test_another_wish_replaces_the_question_and_a_stray_yes_is_not_understood(rig: Rig) -> None:
+    ctrl = rig.controller
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.TOPIC, topic="second-opinions")))
+    ctrl.on_engine_event(event(EventType.HEARD, intent=Intent(IntentName.TOPIC,
+                                                              topic="calcifications")))
+    assert (ctrl.state.topic, ctrl.state.maybe) == ("calcifications", None)
+    assert "yes" not in [item.target for item in ctrl.focus_items()]
+    ctrl.on_engine_event(_reply("yes"))
+    assert rig.speaker.spoken[-1] == [ctrl.text("prompt.not_understood")]
+    assert ctrl.state.topic == "calcifications"
+
+
+def test_the_question_and_its_answers_are_counted(library: Library) -> None:
+    from kiosk.usage import UsageLog
+
+    usage = UsageLog(None)
+    ctrl = Controller(Settings(), library, usage=usage)
+    ctrl.attach(FakeSpeaker(ctrl.on_engine_event), FakeListener(ctrl.on_engine_event))
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.LOUDER)))
+    ctrl.on_engine_event(_reply("no"))
+    ctrl.on_engine_event(_doubtful(Intent(IntentName.LOUDER)))
+    ctrl.on_engine_event(_reply("yes"))
+    (day,) = usage.days().values()
+    assert day["intents"]["voice"] == {"did_you_mean": 2, "no": 1, "yes": 1, "louder": 1}

@@ -387,9 +387,9 @@ class MicrophoneListener:
         with self._lock:
             self._listening = False
         self._sink(event(EventType.LISTENING_STOPPED))
-        if intent.name is IntentName.NONE:
+        if intent.name is IntentName.NONE and intent.maybe is None and intent.reply is None:
             self._sink(event(EventType.NOT_UNDERSTOOD, reason="not understood"))
-        else:
+        else:  # an intent, a "Did you mean ...?" to ask, or the answer to one
             self._sink(event(EventType.HEARD, intent=intent))
 
     def _wake_phrase(self, intent: Intent) -> None:

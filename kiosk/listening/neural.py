@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from speech_recognition import AudioData
+
 from kiosk.library import Library
+from kiosk.listening.audio import RATE
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +174,11 @@ class NeuralRecognizer:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def transcribe(self, pcm16: bytes, timeout_s: float = UTTERANCE_TIMEOUT_S
+    def transcribe(self, audio: AudioData, timeout_s: float = UTTERANCE_TIMEOUT_S
                    ) -> NeuralHeard | None:
-        """What the model heard in 16 kHz mono s16le audio; None if the process failed."""
+        """What the model heard in one utterance; None if the process failed."""
+        # The model hears 16 kHz 16-bit mono; SpeechRecognition converts what is not.
+        pcm16 = audio.get_raw_data(convert_rate=RATE, convert_width=2)
         with self._lock:
             if self.problem:
                 return None

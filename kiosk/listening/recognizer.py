@@ -6,11 +6,14 @@ Used by the live listener and by `kiosk recognize`, so both behave the same.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
+from speech_recognition import AudioData
 
-from kiosk.intents import Intent, IntentName
+from kiosk.intents import NO_INTENT, Intent, IntentName
 from kiosk.library import Library
+from kiosk.listening.audio import RATE
 from kiosk.listening.decoder import WARPS, Heard, SpeechDecoder
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.neural import NeuralHeard, NeuralRecognizer
@@ -31,11 +34,19 @@ SURE_CONFIDENCE = 1e-2
 AGREED_CONFIDENCE = 1e-6
 #: The fast path (docs/voice.md, "Two recognisers"): a command pocketsphinx understood with at
 #: least this confidence is acted on at once; everything else, questions included, also goes
-#: to the neural pass. Chosen on the development audio (clean and in babble at 20 and 10 dB).
-FAST_PATH_CONFIDENCE = 0.4
+#: to the neural pass. Chosen on the natural development audio (clean and in babble at 20 and
+#: 10 dB): from 0.4 to 0.6 pocketsphinx was wrong about one time in three, Whisper rarely.
+FAST_PATH_CONFIDENCE = 0.6
+#: Where Whisper is guessing, pocketsphinx's own answer still stands from this confidence.
+FAIRLY_SURE_CONFIDENCE = 0.4
 #: Below this mean token log probability Whisper is guessing (in babble it runs on inventing
 #: sentences at about -1.2 to -1.7): its words are not acted on.
 NEURAL_MIN_LOGPROB = -1.0
+#: "Did you mean ...?" (docs/voice.md): when neither recogniser is sure, a command or name that
+#: Whisper heard with at least this mean log probability is asked about instead of dropped.
+#: (pocketsphinx's unsure answers were asked about too, on the development audio: wrong two
+#: times in three, and they made questions of chatter, so they are not.)
+NEURAL_MAYBE_LOGPROB = -1.4
 #: Bytes per chunk when a whole recording is streamed through (30 ms, like the microphone).
 STREAM_CHUNK = 960
 
@@ -89,10 +100,12 @@ class Recognizer:
         room's talk in wake-phrase mode), which would keep the neural pass busy all day.
         """
         fast = self._finish_fast()
-        audio, self._audio = b"".join(self._audio), []
+        pcm, self._audio = b"".join(self._audio), []
         self.last_path = "fast"
-        if self.neural is None or not neural or not audio or self._sure(fast):
+        if self.neural is None or not neural or not pcm or self._sure(fast):
             return fast
+        audio = AudioData(pcm, RATE, 2)  # the utterance as it was heard: 16 kHz, 16-bit mono
+        del pcm
         heard = self.neural.transcribe(audio)
         del audio  # gone as soon as it is heard
         if heard is None:
@@ -112,17 +125,28 @@ class Recognizer:
 
         Whisper's words win when it is not guessing, except against a question pocketsphinx
         answered surely and differently; otherwise pocketsphinx's answer if it is fairly sure,
-        else nothing (a "didn't catch that" rather than a wrong action).
+        or what both heard alike. Failing that, a command or name Whisper half heard is asked
+        about ("Did you mean ...?"), else nothing: a "didn't catch that" rather than a wrong
+        action.
         """
-        fairly_sure = fast.name is not IntentName.NONE and fast.confidence >= FAST_PATH_CONFIDENCE
-        if heard.avg_logprob >= NEURAL_MIN_LOGPROB and heard.text:
-            meant = self.understanding.understand(heard.text)
+        fairly_sure = fast.name is not IntentName.NONE and fast.confidence >= FAIRLY_SURE_CONFIDENCE
+        meant = self.understanding.understand(heard.text) if heard.text else NO_INTENT
+        clear = heard.avg_logprob >= NEURAL_MIN_LOGPROB and bool(heard.text)
+        if clear:
             overruled = fast.name is IntentName.ASK and fairly_sure and not _same(fast, meant)
-            if meant.name is not IntentName.NONE and not overruled:
+            if (meant.name is not IntentName.NONE or meant.reply) and not overruled:
                 return meant
         if fairly_sure:
             return fast
-        return Intent(IntentName.NONE, confidence=0.0, heard=fast.heard)
+        agreed = _same(meant, fast) if meant.reply is None else meant.reply == fast.reply
+        if _understood(meant) and agreed:
+            return meant  # two recognisers agreeing are surer than either alone
+        # Whisper makes words of noise ("Music"): where pocketsphinx heard no words at all, the
+        # utterance was a sound, not speech, and the listener keeps listening (so the heard
+        # words stay pocketsphinx's, and nothing is asked).
+        half_sure = _askable(meant) and heard.avg_logprob >= NEURAL_MAYBE_LOGPROB
+        maybe = meant if half_sure and fast.heard else None
+        return Intent(IntentName.NONE, confidence=0.0, heard=fast.heard, maybe=maybe)
 
     def _finish_fast(self) -> Intent:
         """pocketsphinx's answer (with the first utterance decoded again if not understood)."""
@@ -155,6 +179,10 @@ class Recognizer:
         understand = self.understanding.understand
         hearings = [(one, understand(one.text)) for one in (heard, *heard.warped)]
         meant, warped = hearings[0][1], hearings[1:]
+        if meant.reply is not None:
+            # "yes" or "no": too short for the warped decoders to vouch for; the neural pass,
+            # when there is one, hears it too.
+            return meant if heard.confidence >= self.min_confidence else replace(meant, reply=None)
         intent = self._trusted(heard, meant, self.min_confidence, MIN_CONFIDENCE_WHEN_CLEAR)
         if not warped:
             return intent
@@ -220,6 +248,16 @@ class Recognizer:
         """One whole utterance of 16 kHz mono int16 samples, streamed as the live kiosk does."""
         self.stream(samples)
         return self.finish()
+
+
+def _understood(intent: Intent) -> bool:
+    """An intent to act on, or a yes/no reply."""
+    return intent.name is not IntentName.NONE or intent.reply is not None
+
+
+def _askable(intent: Intent) -> bool:
+    """A command or a name can be asked about in a few words; a question's answer cannot."""
+    return intent.name not in (IntentName.NONE, IntentName.ASK)
 
 
 def _same(one: Intent, other: Intent) -> bool:

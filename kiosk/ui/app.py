@@ -87,6 +87,7 @@ def build_app_class() -> type:
     from kiosk.ui.idle import IdleOverlay
     from kiosk.ui.keypad import SWALLOWED, key_codes
     from kiosk.ui.loading import LoadingScreen
+    from kiosk.ui.question import QuestionOverlay
     from kiosk.ui.reader import ReaderScreen
     from kiosk.ui.staff import CornerGesture, StaffPanel
     from kiosk.ui.theme import Theme
@@ -101,7 +102,7 @@ def build_app_class() -> type:
     )
 
     class KioskRoot(FloatLayout):  # type: ignore[misc]
-        """Screens, then the idle warning, then the staff panel, stacked.
+        """Screens, then "Did you mean ...?", the idle warning and the staff panel, stacked.
 
         The two overlays are in the widget tree only while shown: Kivy still draws a widget of
         opacity 0, and with software rendering the hidden PIN pad and warning cost about half
@@ -112,16 +113,20 @@ def build_app_class() -> type:
             super().__init__(**kwargs)
             self.app = app
             self.manager = ScreenManager(transition=NoTransition())
+            self.question = QuestionOverlay()
             self.idle = IdleOverlay()
             self.staff = StaffPanel()
             self.add_widget(self.manager)
+            self.question.bind(shown=self._stack_overlays)
             self.idle.bind(shown=self._stack_overlays)
             self.staff.bind(open=self._stack_overlays)
 
         def _stack_overlays(self, *_args: Any) -> None:
-            for overlay in (self.idle, self.staff):
+            for overlay in (self.question, self.idle, self.staff):
                 if overlay.parent is not None:
                     self.remove_widget(overlay)
+            if self.question.shown:
+                self.add_widget(self.question)
             if self.idle.shown:
                 self.add_widget(self.idle)
             if self.staff.open:
@@ -322,8 +327,10 @@ def build_app_class() -> type:
                 self.root.manager.current = screen.name
             self.status_text = state.status
             key = state.prompt_key
-            shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None
+            shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None \
+                or state.maybe is not None
             self.prompt_text = "" if shown else state.prompt
+            self.root.question.refresh(controller)
             self.root.idle.refresh(controller)
             TEXT_PACER.wake()  # a screen just shown may have text that waited while hidden
 

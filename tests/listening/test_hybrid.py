@@ -7,11 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from speech_recognition import AudioData
 
-from kiosk.intents import IntentName
+from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening.neural import NeuralHeard
-from kiosk.listening.recognizer import FAST_PATH_CONFIDENCE, NEURAL_MIN_LOGPROB, Recognizer
+from kiosk.listening.recognizer import (
+    FAST_PATH_CONFIDENCE,
+    NEURAL_MAYBE_LOGPROB,
+    NEURAL_MIN_LOGPROB,
+    Recognizer,
+)
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 
 pytestmark = pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")
@@ -22,10 +28,10 @@ class StandInNeural:
 
     def __init__(self) -> None:
         self.answer: NeuralHeard | None = None
-        self.heard: list[bytes] = []
+        self.heard: list[AudioData] = []
 
-    def transcribe(self, pcm16: bytes) -> NeuralHeard | None:
-        self.heard.append(pcm16)
+    def transcribe(self, audio: AudioData) -> NeuralHeard | None:
+        self.heard.append(audio)
         return self.answer
 
     def close(self) -> None:
@@ -58,7 +64,10 @@ def test_a_question_always_goes_to_the_neural_pass(rig: tuple[Recognizer, StandI
     neural.answer = NeuralHeard("Does insurance pay for a second opinion?", -0.3, 0.05, 400.0)
     intent = recognizer.recognize(_speech("what are breast calcifications"))  # type: ignore[arg-type]
     assert recognizer.last_path == "neural"
-    assert len(neural.heard) == 1 and len(neural.heard[0]) > 16_000  # the utterance's audio
+    assert len(neural.heard) == 1
+    audio = neural.heard[0]  # the utterance's audio, as it was heard
+    assert (audio.sample_rate, audio.sample_width) == (16_000, 2)
+    assert len(audio.get_raw_data()) > 16_000
     # pocketsphinx was sure of its own question, and it differs: its answer stands.
     assert (intent.name, intent.section) in {(IntentName.ASK, "what-they-are"),
                                              (IntentName.ASK, "insurance")}
@@ -88,3 +97,47 @@ def test_without_a_neural_answer_pocketsphinx_still_answers(
     intent = recognizer.recognize(_speech("what are microcalcifications"))  # type: ignore[arg-type]
     assert recognizer.last_path == "fast-only"
     assert intent.name is IntentName.ASK
+
+
+def test_a_half_sure_whisper_is_asked_about(rig: tuple[Recognizer, StandInNeural]) -> None:
+    """Between a guess and a sure hearing, the kiosk asks "Did you mean ...?" (nothing acted on)."""
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Please speak a little louder.",
+                                (NEURAL_MIN_LOGPROB + NEURAL_MAYBE_LOGPROB) / 2, 0.3, 400.0)
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert intent.name is IntentName.NONE
+    assert intent.maybe is not None and intent.maybe.name is IntentName.LOUDER
+    neural.answer = NeuralHeard("Please speak a little louder.", NEURAL_MAYBE_LOGPROB - 0.3,
+                                0.6, 400.0)
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert (intent.name, intent.maybe) == (IntentName.NONE, None)  # a guess is not even asked
+
+
+def test_a_question_is_never_asked_about(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Does insurance pay for a second opinion?",
+                                (NEURAL_MIN_LOGPROB + NEURAL_MAYBE_LOGPROB) / 2, 0.3, 400.0)
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert (intent.name, intent.maybe) == (IntentName.NONE, None)
+
+
+def test_yes_and_no_are_heard_as_replies(rig: tuple[Recognizer, StandInNeural]) -> None:
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Yes, please.", -0.2, 0.05, 300.0)
+    intent = recognizer.recognize(_speech("yes please"))  # type: ignore[arg-type]
+    assert (intent.name, intent.reply) == (IntentName.NONE, "yes")
+    neural.answer = None  # the neural process is down: pocketsphinx hears the reply alone
+    intent = recognizer.recognize(_speech("no"))  # type: ignore[arg-type]
+    assert (intent.name, intent.reply) == (IntentName.NONE, "no")
+
+
+def test_both_recognisers_agreeing_is_enough(rig: tuple[Recognizer, StandInNeural]) -> None:
+    """Neither sure alone, the same meaning from both is acted on."""
+    recognizer, _ = rig
+    unsure = Intent(IntentName.NEXT, confidence=FAST_PATH_CONFIDENCE / 2, heard="next")
+    guess = NeuralHeard("Next.", NEURAL_MIN_LOGPROB - 0.2, 0.4, 300.0)
+    assert recognizer._combined(unsure, guess).name is IntentName.NEXT
+    other = NeuralHeard("Louder.", NEURAL_MIN_LOGPROB - 0.2, 0.4, 300.0)
+    disagreed = recognizer._combined(unsure, other)
+    assert disagreed.name is IntentName.NONE
+    assert disagreed.maybe is not None and disagreed.maybe.name is IntentName.LOUDER

@@ -116,6 +116,8 @@ class Driver:
     def button(self, target: str) -> Any:
         if target == "continue":
             return self.app.root.idle.ids.continue_button
+        if target in ("yes", "no"):
+            return self.app.root.question.button(target)
         found = self.screen().button(target)
         if found is None:
             raise LookupError(f"no button {target!r} on {self.screen().name}")
@@ -197,6 +199,8 @@ class Driver:
             roots = [self.app.root.staff]
         elif self.app.root.idle.shown:
             roots = [self.app.root.idle]
+        elif self.app.root.question.shown:
+            roots = [self.app.root.question]
         found = []
         for root in roots:
             for widget in root.walk(restrict=True):
@@ -336,6 +340,7 @@ class Driver:
         yield from self.touch_flow()
         yield from self.touch_to_hear_flow()
         yield from self.voice_flow()
+        yield from self.did_you_mean_flow()
         yield from self.idle_flow()
         yield from self.largest_text_flow()
         yield from self.contrast_mode_flow()
@@ -505,6 +510,53 @@ class Driver:
         obs.check("voice", "none: only a prompt", self.last_spoken(), "==",
                   [ctrl.text("prompt.out_of_scope")])
         obs.check("voice", "screen after the intents", self.screen().name, "==", "welcome")
+
+    def did_you_mean_flow(self) -> Step:
+        """Not sure what was said, the kiosk asks; yes and no work by touch, keypad and voice."""
+        obs, ctrl = self.obs, self.ctrl
+        question = self.app.root.question
+        listener = self.listeners[-1]
+        maybe = Intent(IntentName.TOPIC, topic="second-opinions")
+        asked = ctrl.text("prompt.did_you_mean", meaning="Second opinions")
+
+        def ask() -> Step:
+            self.speaker.play_to_end()
+            listener.hear(Intent(IntentName.NONE, confidence=0.0, maybe=maybe))
+            yield from self.until(lambda: question.shown and question.message == asked)
+
+        yield from ask()
+        obs.check("did you mean", "question shown", (question.shown, question.message), "==",
+                  [True, asked])
+        obs.check("did you mean", "question spoken", self.last_spoken(), "==", [asked])
+        self.speaker.play_to_end()
+        yield from self.until(lambda: listener.open)
+        obs.check("did you mean", "listens for the answer once asked", listener.open)
+        yield from self.shot("did_you_mean")
+        obs.check("did you mean", "question clipping", self.clipping(), "==", [])
+        yield from self.press("yes", wait=0.1)  # speech mode: a double tap activates
+        yield from self.press("yes")
+        yield from self.until(lambda: self.screen().name == "topic")
+        obs.check("did you mean", "touch Yes opens the topic",
+                  (question.shown, self.screen().name, ctrl.state.topic), "==",
+                  [False, "topic", "second-opinions"])
+        ctrl.handle(Intent(IntentName.HOME))
+        yield from ask()
+        self.keys("KP_7")
+        yield from self.until(lambda: not question.shown)
+        obs.check("did you mean", "keypad 7 says no", (question.shown, self.screen().name,
+                  self.last_spoken()), "==", [False, "welcome", [ctrl.text("prompt.say_again")]])
+        yield from ask()
+        self.keys("KP_5")
+        yield from self.until(lambda: self.screen().name == "topic")
+        obs.check("did you mean", "keypad 5 says yes", self.screen().name, "==", "topic")
+        ctrl.handle(Intent(IntentName.HOME))
+        yield from ask()
+        listener.hear(Intent(IntentName.NONE, confidence=0.0, heard="yes please", reply="yes"))
+        yield from self.until(lambda: self.screen().name == "topic")
+        obs.check("did you mean", "yes by voice", (question.shown, self.screen().name), "==",
+                  [False, "topic"])
+        ctrl.handle(Intent(IntentName.HOME))
+        yield 0.2
 
     def idle_flow(self) -> Step:
         obs, ctrl, s = self.obs, self.ctrl, self.settings

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.real_window, pytest.mark.slow]
 
 SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
 SCREENSHOT_SIZES = [(1920, 1080), (1080, 1920)]
-SCREENS = ("welcome", "topic", "reader", "help", "idle_warning", "reader_large_text",
+SCREENS = ("welcome", "topic", "reader", "help", "did_you_mean", "idle_warning", "reader_large_text",
            "reader_high_contrast", "sound_unavailable", "microphone_unavailable", "staff_pin")
 
 _reports: dict[tuple[int, int], Report] = {}
@@ -83,6 +83,10 @@ def test_touch_to_hear(report: Report) -> None:
 
 def test_voice_intents(report: Report) -> None:
     assert_flow(report, "voice", 5)
+
+
+def test_did_you_mean_answered_by_touch_keypad_and_voice(report: Report) -> None:
+    assert_flow(report, "did you mean", 8)
 
 
 def test_idle_warning_then_reset(report: Report) -> None:
