@@ -1,4 +1,4 @@
-"""Audio in memory: WAV bytes -> 16 kHz mono int16, resampled with numpy alone.
+"""Audio in memory: WAV, AIFF or FLAC files -> 16 kHz mono int16.
 
 Nothing here writes audio anywhere; callers drop the arrays once decoded.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import speech_recognition as sr
 
 RATE = 16_000
 
@@ -73,15 +74,90 @@ def read_wav_file(path: Path, longest_s: float | None = None) -> np.ndarray:
         return _read_wav(file, longest_s)
 
 
-def _read_wav(file: BinaryIO, longest_s: float | None) -> np.ndarray:
-    fmt, size = _find_audio(file)
-    tag, channels, rate, bits = _wav_format(fmt)
-    seconds = size / (channels * bits // 8) / rate
-    if longest_s is not None and seconds > longest_s:
+def read_audio_file(path: Path, longest_s: float | None = None) -> np.ndarray:
+    """A WAV, AIFF or FLAC file as 16 kHz mono int16, read by SpeechRecognition's `AudioFile`
+    (stereo mixed down, other rates and widths converted); AudioError, with the reason, if not.
+
+    The WAVs that Python's `wave` module refuses (float, the "extensible" header, compressed)
+    go to `read_wav_file`, which reads them or says why it cannot. Audio longer than
+    `longest_s` seconds is refused from its header, before it is decoded.
+    """
+    with path.open("rb") as file:
+        head = file.read(42)
+    if not head:
+        raise AudioError("the file is empty")
+    _check_length(_flac_seconds(head), longest_s)  # AudioFile decodes a FLAC whole to open it
+    try:
+        with sr.AudioFile(str(path)) as source:
+            seconds = source.DURATION
+            fits = longest_s is None or seconds <= longest_s
+            audio = _mono(source) if fits else None
+    # The file itself opened above, so whatever fails here is its content (ValueError, or an
+    # AssertionError for more than two channels) or the FLAC decoder (OSError).
+    except Exception as error:
+        if head[:4] in (b"RIFF", b"RF64"):
+            return read_wav_file(path, longest_s)
+        kind = {b"FORM": "AIFF", b"fLaC": "FLAC"}.get(head[:4])
+        if kind is None:
+            raise AudioError(f"not a WAV, AIFF or FLAC file; {SAVE_AS}") from None
+        known = isinstance(error, (AssertionError, OSError))
+        reason = str(error).lower() if known else "damaged or cut short"
+        raise AudioError(f"this {kind} file cannot be read ({reason}); {SAVE_AS}") from None
+    _check_length(seconds, longest_s)
+    assert audio is not None
+    pcm = audio.get_raw_data(convert_rate=RATE, convert_width=2)
+    if not pcm:
+        raise AudioError("the file holds no audio (cut short?)")
+    return np.frombuffer(pcm, dtype="<i2").copy()
+
+
+def _mono(source: sr.AudioFile) -> sr.AudioData:
+    """An open `AudioFile`'s audio as one channel of `AudioData`.
+
+    Read from its reader rather than its stream, to put two things right: the stream adds a
+    stereo file's channels (doubling the level of a voice recorded on both, and clipping loud
+    speech), where they are averaged here; and `AudioData` takes 8-bit samples to be unsigned, as
+    WAV's are, where AIFF's (and so FLAC's, decoded to AIFF) are signed.
+    """
+    reader = source.audio_reader
+    width, rate, channels = reader.getsampwidth(), reader.getframerate(), reader.getnchannels()
+    frames = np.frombuffer(reader.readframes(reader.getnframes()), np.uint8)
+    if not source.little_endian:  # AIFF
+        frames = frames.reshape(-1, width)[:, ::-1].ravel()
+        if width == 1:
+            frames = frames ^ np.uint8(0x80)
+    audio = sr.AudioData(frames.tobytes(), rate, width)
+    if channels == 1:
+        return audio
+    # Each sample made 16-bit by SpeechRecognition (any width), then each frame's two averaged.
+    pairs = np.frombuffer(audio.get_raw_data(convert_width=2), "<i2")
+    mono = pairs.reshape(-1, 2).astype(np.int32).sum(axis=1) // 2
+    return sr.AudioData(mono.astype("<i2").tobytes(), rate, 2)
+
+
+def _flac_seconds(head: bytes) -> float | None:
+    """A FLAC file's length from its STREAMINFO block; None if not FLAC or not stated."""
+    if len(head) < 26 or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+        return None
+    # After 10 bytes of block and frame sizes: 20 bits of rate, 8 of channels and bits per
+    # sample, then 36 bits of sample count (0: unknown).
+    (packed,) = struct.unpack_from(">Q", head, 18)
+    rate, samples = packed >> 44, packed & (1 << 36) - 1
+    return samples / rate if rate and samples else None
+
+
+def _check_length(seconds: float | None, longest_s: float | None) -> None:
+    if seconds is not None and longest_s is not None and seconds > longest_s:
         raise AudioError(
             f"{seconds:.0f} s of audio is more than one request (at most {longest_s:g} s); "
             "cut the recording to what was said"
         )
+
+
+def _read_wav(file: BinaryIO, longest_s: float | None) -> np.ndarray:
+    fmt, size = _find_audio(file)
+    tag, channels, rate, bits = _wav_format(fmt)
+    _check_length(size / (channels * bits // 8) / rate, longest_s)
     samples = _wav_samples(file.read(size), tag, channels, bits)
     return to_pcm16(resample(samples, rate))
 

@@ -1,4 +1,4 @@
-"""`kiosk recognize --json WAV...` and `kiosk understand --json TEXT` (see INTENTS.md)."""
+"""`kiosk recognize --json FILE...` and `kiosk understand --json TEXT` (see INTENTS.md)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _print(fields: dict[str, Any], as_json: bool) -> None:
 
 
 def _recognize(args: argparse.Namespace, settings: Settings) -> int:
-    """Decode WAV files with the live kiosk's recogniser, loaded once for all files."""
+    """Decode audio files with the live kiosk's recogniser, loaded once for all files."""
     from kiosk.listening import build_recognizer
     from kiosk.listening.decoder import DecoderError
 
@@ -55,13 +55,13 @@ def _recognize(args: argparse.Namespace, settings: Settings) -> int:
 
 def _recognize_files(args: argparse.Namespace, recognizer: Any) -> int:
     """One JSON (or text) line for each file, in order; EXIT_PROBLEM if any cannot be read."""
-    from kiosk.listening.audio import AudioError, read_wav_file
+    from kiosk.listening.audio import AudioError, read_audio_file
 
     status = EXIT_OK
     for name in args.files:
         fields: dict[str, Any] = {"file": name}
         try:
-            samples = read_wav_file(Path(name), LONGEST_RECORDING_S)
+            samples = read_audio_file(Path(name), LONGEST_RECORDING_S)
         except (OSError, AudioError) as error:
             reason = getattr(error, "strerror", None) or str(error)
             fields.update({"heard": None, "intent": "error", "topic": None, "section": None,
@@ -99,9 +99,10 @@ def _understand(args: argparse.Namespace, settings: Settings) -> int:
 def register(subparsers: Any) -> None:
     """Add `recognize` and `understand` to the kiosk command."""
     recognize = subparsers.add_parser(
-        "recognize", help="decode WAV files with the kiosk's recogniser; one line per file",
+        "recognize", help="decode WAV, AIFF or FLAC files with the kiosk's recogniser; one line "
+        "per file",
     )
-    recognize.add_argument("files", nargs="+", metavar="FILE.wav")
+    recognize.add_argument("files", nargs="+", metavar="FILE")
     recognize.add_argument("--json", action="store_true", help="one JSON object per line")
     recognize.set_defaults(handler=_recognize)
     understand = subparsers.add_parser("understand", help="text -> intent, as the kiosk would")

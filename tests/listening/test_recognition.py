@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import collections
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +158,35 @@ def test_kiosk_recognize_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert lines[2]["intent"] == "error" and lines[2]["error"]
     assert (lines[3]["intent"], lines[3]["topic"]) == ("topic", "second-opinions")
     assert lines[4]["intent"] == "error" and "3600 s of audio" in lines[4]["error"]
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox is installed by `make test`")
+def test_kiosk_recognize_reads_flac_aiff_and_stereo_as_it_reads_mono_wav(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mono = tmp_path / "mono16k.wav"
+    mono.write_bytes(write_wav(synthesize("tell me about second opinions", "en-us+klatt", 150)))
+    files = [mono]
+    for name, options in (("speech.flac", ()), ("speech.aiff", ()),
+                          ("stereo44k.wav", ("-c", "2", "-r", "44100"))):
+        subprocess.run(["sox", str(mono), *options, str(tmp_path / name)], check=True)
+        files.append(tmp_path / name)
+    broken_flac = tmp_path / "broken.flac"
+    broken_flac.write_bytes(b"fLaC" + bytes(100))
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio at all\n")
+    empty = tmp_path / "empty.wav"
+    empty.touch()
+    code = main(["recognize", "--json", *map(str, [*files, broken_flac, text, empty])])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert [line["file"] for line in lines] == list(map(str, [*files, broken_flac, text, empty]))
+    assert [(line["intent"], line["topic"]) for line in lines[:4]] == [
+        ("topic", "second-opinions")] * 4
+    assert [line["intent"] for line in lines[4:]] == ["error"] * 3
+    assert "FLAC file cannot be read" in lines[4]["error"]
+    assert "not a WAV, AIFF or FLAC file" in lines[5]["error"]
+    assert "empty" in lines[6]["error"]
 
 
 def test_kiosk_understand_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""`kiosk recognize` reads the WAV files other tools write, or says how to save them.
+"""`kiosk recognize` reads the WAV, AIFF and FLAC files other tools write, or says how to save
+them.
 
 The files are made by sox (installed by `make test`), so the headers are a real tool's, not ours:
 sox writes the "extensible" header for more than two channels or more than 16 bits, which
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.listening.audio import AudioError, read_wav, read_wav_file, write_wav
+from kiosk.listening.audio import AudioError, read_audio_file, read_wav, read_wav_file, write_wav
 from tests.support.speech_fixtures import hour_long_wav
 
 pytestmark = pytest.mark.skipif(
@@ -32,11 +33,16 @@ def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def converted(source: Path, *options: str) -> bytes:
-    """The source re-written by sox with the given output options, as bytes."""
-    target = source.with_name(f"out{abs(hash(options))}.wav")
+def converted_file(source: Path, *options: str, suffix: str = ".wav") -> Path:
+    """The source re-written by sox with the given output options (the suffix names the format)."""
+    target = source.with_name(f"out{abs(hash((options, suffix)))}{suffix}")
     subprocess.run(["sox", str(source), *options, str(target)], check=True)
-    return target.read_bytes()
+    return target
+
+
+def converted(source: Path, *options: str) -> bytes:
+    """The source re-written by sox with the given output options, as WAV bytes."""
+    return converted_file(source, *options).read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -68,6 +74,78 @@ def test_other_encodings_read_as_the_same_sound(
     assert 0.98 < level < 1.02
     error = np.sqrt(np.mean((samples[100:-100] - reference[100:-100]) ** 2))
     assert error < 0.02 * np.sqrt(np.mean(reference**2))
+
+
+def _same_sound(read: np.ndarray, reference: np.ndarray) -> None:
+    """The same level and the same wave (to within 2%), give or take a sample of length."""
+    assert read.dtype == np.int16 and abs(read.size - reference.size) <= 1
+    samples = read.astype(np.float64)[: reference.size]
+    reference = reference.astype(np.float64)[: samples.size]
+    level = np.sqrt(np.mean(samples**2)) / np.sqrt(np.mean(reference**2))
+    assert 0.98 < level < 1.02
+    error = np.sqrt(np.mean((samples[100:-100] - reference[100:-100]) ** 2))
+    assert error < 0.02 * np.sqrt(np.mean(reference**2))
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options"),
+    [
+        (".wav", ()),
+        (".flac", ()),
+        (".aiff", ()),
+        (".wav", ("-c", "2", "-r", "44100")),
+        (".flac", ("-c", "2", "-r", "48000", "-b", "24")),
+        (".aiff", ("-c", "2", "-b", "8")),
+        # What Python's `wave` refuses, read by the kiosk's own WAV reader instead.
+        (".wav", ("-b", "24")),
+        (".wav", ("-e", "floating-point", "-b", "32")),
+        (".wav", ("-c", "3")),
+    ],
+)
+def test_audio_files_read_as_the_same_sound(
+    tone: Path, suffix: str, options: tuple[str, ...]
+) -> None:
+    # Stereo at the level of mono: SpeechRecognition's own mix-down would double it.
+    read = read_audio_file(converted_file(tone, *options, suffix=suffix), longest_s=30)
+    _same_sound(read, read_wav(tone.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tone: b"", "the file is empty"),
+        (lambda tone: b"ID3\x03" + bytes(200), "not a WAV, AIFF or FLAC file"),
+        (lambda tone: b"hello, this is text\n" * 10, "not a WAV, AIFF or FLAC file"),
+        (lambda tone: b"RIFF\x00\x00not a wave", "not a WAV file"),
+        (lambda tone: converted(tone, "-e", "mu-law"), "compressed (mu-law)"),
+        (lambda tone: tone.read_bytes()[:30], "no audio (data) chunk"),
+        (lambda tone: converted_file(tone, suffix=".flac").read_bytes()[:60],
+         "FLAC file cannot be read"),
+        (lambda tone: b"fLaC" + bytes(100), "FLAC file cannot be read"),
+        (lambda tone: converted_file(tone, suffix=".aiff").read_bytes()[:40],
+         "AIFF file cannot be read"),
+        (lambda tone: converted_file(tone, "-c", "3", suffix=".aiff").read_bytes(),
+         "mono or stereo"),
+    ],
+)
+def test_unreadable_audio_files_say_why(
+    tone: Path, tmp_path: Path, make: object, message: str
+) -> None:
+    bad = tmp_path / "bad.audio"
+    bad.write_bytes(make(tone))  # type: ignore[operator]
+    with pytest.raises(AudioError) as raised:
+        read_audio_file(bad, longest_s=30)
+    assert message in str(raised.value)
+
+
+def test_a_long_flac_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    flac = tmp_path / "hour.flac"
+    subprocess.run(["sox", "-n", "-r", "16000", "-b", "16", str(flac), "trim", "0", "3600"],
+                   check=True)
+    with pytest.raises(AudioError, match="3600 s of audio is more than one request"):
+        read_audio_file(flac, longest_s=30)
+    with pytest.raises(AudioError, match="3600 s of audio is more than one request"):
+        read_audio_file(hour_long_wav(tmp_path / "hour.wav"), longest_s=30)
 
 
 def test_a_lossless_float_copy_reads_back_sample_for_sample(tone: Path) -> None:
