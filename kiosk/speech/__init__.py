@@ -1,4 +1,5 @@
-"""Spoken output: pyttsx3 synthesis, an audio cache, a stoppable player and the Speaker facade.
+"""Spoken output: synthesis (Piper; espeak-ng via pyttsx3), an audio cache, a stoppable player
+and the Speaker facade.
 
 The UI builds one speaker with `create_speaker(settings, library, sink)` and, once the first screen
 is up, calls `speaker.prerender()` to fill the cache with the library's speech in the background.

@@ -14,7 +14,8 @@ from kiosk.library import LexiconEntry, Library
 from kiosk.sentences import split_sentences
 from kiosk.speech.cache import AudioCache, cache_key
 from kiosk.speech.lexicon import lexicon_digest, respell
-from kiosk.speech.synth import Pyttsx3Synthesizer, Rendering, Synthesizer, WordMark
+from kiosk.speech.piper import choose_synthesizer
+from kiosk.speech.synth import Rendering, Synthesizer, WordMark
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ def open_cache(settings: Settings) -> AudioCache:
 
 
 def build_renderer(settings: Settings, library: Library | None) -> Renderer:
-    """The standard renderer: pyttsx3, the settings' cache folder, the library's lexicon.
+    """The standard renderer: the settings' synthesiser (Piper, or espeak-ng through pyttsx3),
+    the settings' cache folder, the library's lexicon.
 
     Only texts from `library` (content and interface wording) are cached; any other text is
     rendered each time and never stored.
@@ -149,7 +151,7 @@ def build_renderer(settings: Settings, library: Library | None) -> Renderer:
     cache = open_cache(settings)
     known = frozenset(library_texts(library, settings)) if library is not None else frozenset()
     return Renderer(
-        Pyttsx3Synthesizer(cache.scratch),
+        choose_synthesizer(settings, cache.scratch),
         cache,
         library.lexicon if library is not None else {},
         settings.voice,

@@ -1,8 +1,9 @@
 """Synthesis: text to PCM, one sentence at a time, behind a small Protocol.
 
 `Pyttsx3Synthesizer` drives pyttsx3 (espeak-ng on Linux) in a child process (see _synth_worker)
-and returns the audio with the time of each word. Another synthesiser (Piper, say) slots in by
-implementing `Synthesizer`.
+and returns the audio with the time of each word. `kiosk.speech.piper.PiperSynthesizer`, the
+natural voice, implements the same `Synthesizer` on its own worker; both talk to their child
+process through `WorkerProcess`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import uuid
 import wave
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -72,8 +74,9 @@ class Rendering:
 class Synthesizer(Protocol):
     """Turns text into audio. Implementations must be safe to call from one worker thread."""
 
-    #: Names the engine and its version, for cache keys.
-    ident: str
+    @property
+    def ident(self) -> str:
+        """Names the engine, its version and voice, for cache keys."""
 
     def synthesize(self, text: str, rate_wpm: int, voice: str) -> Rendering:
         """Render `text`; raise SynthesisError with a clear message on failure."""
@@ -116,50 +119,56 @@ def read_wav(path: Path) -> tuple[npt.NDArray[np.int16], int]:
     return pcm, rate
 
 
-class Pyttsx3Synthesizer:
-    """pyttsx3 in a child process; temporary WAV files live only in `scratch_dir` (in the cache)."""
+class WorkerProcess:
+    """A synthesis worker: one child process, one JSON line per request and per reply.
 
-    def __init__(self, scratch_dir: Path, timeout_s: float = 20.0) -> None:
-        self.scratch_dir = Path(scratch_dir)
-        self.timeout_s = timeout_s
-        self._process: subprocess.Popen[str] | None = None
-        self.word_timing = False
-        #: Set when the configured voice was not found and the default speaks instead.
-        self.voice_problem = ""
+    The child's first line is its hello ({"ok": true, ...} once its engine is loaded). A reply
+    that never comes, or an ended child, closes the process; the next `start()` begins afresh.
+    """
+
+    def __init__(self, command: Sequence[str], start_timeout_s: float,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.command = list(command)
+        self.start_timeout_s = start_timeout_s
+        self.env = dict(env) if env is not None else None
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> dict[str, Any] | None:
+        """Start the child if it is not running; its hello, or None if it was running already.
+
+        Raises SynthesisError when the child cannot start or says it failed.
+        """
+        if self.process is not None and self.process.poll() is None:
+            return None
         try:
-            import pyttsx3
-
-            version = getattr(pyttsx3, "__version__", "2")
-        except ImportError:
-            version = "missing"
-        self.ident = f"pyttsx3-{version}-espeak"
-
-    def warm_up(self) -> None:
-        """Start the worker now, so the first sentence does not wait for it."""
-        try:
-            self._start()
-        except SynthesisError as error:
-            log.warning("speech synthesiser did not start: %s", error)
-
-    def _start(self) -> subprocess.Popen[str]:
-        if self._process is not None and self._process.poll() is None:
-            return self._process
-        self.scratch_dir.mkdir(parents=True, exist_ok=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.speech._synth_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1,
-        )
-        self._process = process
-        hello = self._reply(process, self.timeout_s)
+            process = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, bufsize=1, env=self.env,
+            )
+        except OSError as error:
+            raise SynthesisError(f"the synthesiser could not start: {error}") from None
+        self.process = process
+        hello = self.reply(self.start_timeout_s)
         if not hello.get("ok"):
             self.close()
             raise SynthesisError(str(hello.get("error", "the synthesiser did not start")))
-        self.word_timing = bool(hello.get("word_timing"))
-        return process
+        return hello
 
-    def _reply(self, process: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
-        assert process.stdout is not None
+    def send(self, request: Mapping[str, Any]) -> None:
+        process = self.process
+        if process is None or process.stdin is None:
+            raise _WorkerGone("the synthesiser is not running")
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.close()
+            raise _WorkerGone("the synthesiser stopped unexpectedly") from None
+
+    def reply(self, timeout_s: float) -> dict[str, Any]:
+        process = self.process
+        if process is None or process.stdout is None:
+            raise _WorkerGone("the synthesiser is not running")
         ready, _, _ = select.select([process.stdout], [], [], timeout_s)
         if not ready:
             self.close()
@@ -174,6 +183,80 @@ class Pyttsx3Synthesizer:
             self.close()
             raise SynthesisError("the synthesiser sent an unreadable reply") from None
         return reply
+
+    def render(self, request: Mapping[str, Any], scratch_dir: Path, timeout_s: float,
+               ) -> tuple[dict[str, Any], npt.NDArray[np.int16], int]:
+        """One request whose audio comes back as a WAV file in `scratch_dir`, read and deleted:
+        (the reply, the samples, their rate). Raises SynthesisError with the child's reason."""
+        path = scratch_dir / f"synth-{uuid.uuid4().hex}.wav"
+        try:
+            self.send({**request, "path": str(path)})
+            reply = self.reply(timeout_s)
+            if not reply.get("ok"):
+                raise SynthesisError(str(reply.get("error", "synthesis failed")))
+            try:
+                pcm, rate = read_wav(path)
+            except (OSError, EOFError, wave.Error) as error:
+                raise SynthesisError(f"unreadable synthesiser output: {error}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return reply, pcm, rate
+
+    def close(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3 in a child process; temporary WAV files live only in `scratch_dir` (in the cache)."""
+
+    def __init__(self, scratch_dir: Path, timeout_s: float = 20.0) -> None:
+        self.scratch_dir = Path(scratch_dir)
+        self.timeout_s = timeout_s
+        self._worker = WorkerProcess([sys.executable, "-m", "kiosk.speech._synth_worker"],
+                                     timeout_s)
+        self.word_timing = False
+        #: Set when the configured voice was not found and the default speaks instead.
+        self.voice_problem = ""
+        try:
+            import pyttsx3
+
+            version = getattr(pyttsx3, "__version__", "2")
+        except ImportError:
+            version = "missing"
+        self.ident = f"pyttsx3-{version}-espeak"
+        #: The voice in use and its licence, for staff (kiosk doctor).
+        self.description = "espeak-ng through pyttsx3; licence: GPL-3.0-or-later"
+
+    @property
+    def _process(self) -> subprocess.Popen[str] | None:
+        """The worker process, if one is running (tests and benchmarks look at it)."""
+        return self._worker.process
+
+    def warm_up(self) -> None:
+        """Start the worker now, so the first sentence does not wait for it."""
+        try:
+            self._start()
+        except SynthesisError as error:
+            log.warning("speech synthesiser did not start: %s", error)
+
+    def _start(self) -> None:
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        hello = self._worker.start()
+        if hello is not None:
+            self.word_timing = bool(hello.get("word_timing"))
 
     def synthesize(self, text: str, rate_wpm: int, voice: str) -> Rendering:
         if not text.strip():
@@ -193,31 +276,14 @@ class Pyttsx3Synthesizer:
         return trim(rendering)
 
     def _synthesize_once(self, text: str, rate_wpm: int, voice: str) -> Rendering:
-        process = self._start()
-        assert process.stdin is not None
-        path = self.scratch_dir / f"synth-{uuid.uuid4().hex}.wav"
-        try:
-            request = {"text": text, "voice": voice, "rate": int(rate_wpm), "path": str(path)}
-            try:
-                process.stdin.write(json.dumps(request) + "\n")
-                process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                self.close()
-                raise _WorkerGone("the synthesiser stopped unexpectedly") from None
-            reply = self._reply(process, self.timeout_s + len(text) / 50)
-            if not reply.get("ok"):
-                raise SynthesisError(str(reply.get("error", "synthesis failed")))
-            problem = str(reply.get("voice_problem", ""))
-            if problem and problem != self.voice_problem:
-                log.warning("%s", problem)
-            self.voice_problem = problem
-            try:
-                pcm, rate = read_wav(path)
-            except (OSError, EOFError, wave.Error) as error:
-                raise SynthesisError(f"unreadable synthesiser output: {error}") from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        self._start()
+        request = {"text": text, "voice": voice, "rate": int(rate_wpm)}
+        reply, pcm, rate = self._worker.render(
+            request, self.scratch_dir, self.timeout_s + len(text) / 50)
+        problem = str(reply.get("voice_problem", ""))
+        if problem and problem != self.voice_problem:
+            log.warning("%s", problem)
+        self.voice_problem = problem
         words = tuple(
             WordMark(int(start), int(start) + int(length), int(ms) * rate // 1000)
             for start, length, ms in reply.get("words", [])
@@ -226,16 +292,4 @@ class Pyttsx3Synthesizer:
         return Rendering(pcm, rate, words)
 
     def close(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        try:
-            process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
+        self._worker.close()
