@@ -330,8 +330,8 @@ class MicrophoneListener:
         recent = np.frombuffer(bytes(self._cleaned), dtype="<i2")
         self._cleaned.clear()
         self._reset_utterance()
-        intent = self._recognizer.recognize(recent)
-        if intent.name is not IntentName.STOP or intent.confidence < BARGE_IN_CONFIDENCE:
+        intent = self._recognizer.hears_stop(recent, BARGE_IN_CONFIDENCE)
+        if intent is None:
             return False
         self._sink(event(EventType.HEARD, intent=intent))
         return True

@@ -6,6 +6,7 @@ Used by the live listener and by `kiosk recognize`, so both behave the same.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -100,19 +101,50 @@ class Recognizer:
         room's talk in wake-phrase mode), which would keep the neural pass busy all day.
         """
         fast = self._finish_fast()
-        pcm, self._audio = b"".join(self._audio), []
         self.last_path = "fast"
-        if self.neural is None or not neural or not pcm or self._sure(fast):
+        if not neural or self._sure(fast):
+            self._audio.clear()
             return fast
+        heard = self._neural_hearing()
+        if heard is None:
+            return fast
+        return self._combined(fast, heard)
+
+    def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
+        """Barge-in: the `stop` a visitor said in this recording, or None.
+
+        The recording is the microphone with the kiosk's own voice cancelled, never wholly: a
+        `stop` pocketsphinx is fairly sure of is enough, and Whisper, which writes down the
+        kiosk's leftover reading too, may add a stop said as a sentence of its own ("... Please
+        stop.") but never overrules one.
+        """
+        self.stream(samples)
+        fast = self._finish_fast()
+        self.last_path = "fast"
+        if fast.name is IntentName.STOP and fast.confidence >= min_confidence:
+            self._audio.clear()
+            return fast
+        heard = self._neural_hearing()
+        if heard is None or heard.avg_logprob < NEURAL_MIN_LOGPROB:
+            return None
+        for sentence in re.split(r"(?<=[.!?])\s+", heard.text):
+            meant = self.understanding.understand(sentence)
+            if meant.name is IntentName.STOP and meant.confidence >= min_confidence:
+                return meant
+        return None
+
+    def _neural_hearing(self) -> NeuralHeard | None:
+        """The neural pass over the utterance collected so far, which is then dropped; None
+        without a neural process or when it could not answer (`last_path` says which)."""
+        pcm, self._audio = b"".join(self._audio), []
+        if self.neural is None or not pcm:
+            return None
         audio = AudioData(pcm, RATE, 2)  # the utterance as it was heard: 16 kHz, 16-bit mono
         del pcm
         heard = self.neural.transcribe(audio)
         del audio  # gone as soon as it is heard
-        if heard is None:
-            self.last_path = "fast-only"
-            return fast
-        self.last_path = "neural"
-        return self._combined(fast, heard)
+        self.last_path = "fast-only" if heard is None else "neural"
+        return heard
 
     @staticmethod
     def _sure(fast: Intent) -> bool:

@@ -141,3 +141,25 @@ def test_both_recognisers_agreeing_is_enough(rig: tuple[Recognizer, StandInNeura
     disagreed = recognizer._combined(unsure, other)
     assert disagreed.name is IntentName.NONE
     assert disagreed.maybe is not None and disagreed.maybe.name is IntentName.LOUDER
+
+
+def test_barge_in_hears_a_stop_said_over_the_reading(
+    rig: tuple[Recognizer, StandInNeural]
+) -> None:
+    """While the kiosk reads, a spotted "stop" is confirmed: by pocketsphinx when it is fairly
+    sure, else by Whisper, in a sentence of its own next to the leftover reading it writes down."""
+    recognizer, neural = rig
+    neural.heard.clear()
+    sure = recognizer.hears_stop(_speech("stop"), 0.5)  # type: ignore[arg-type]
+    assert sure is not None and sure.name is IntentName.STOP
+    assert neural.heard == []  # pocketsphinx alone was enough
+    reading = _speech("my phone needs charging")
+    neural.answer = NeuralHeard("Your results are sent to your doctor. Please stop.", -0.5,
+                                0.1, 400.0)
+    heard = recognizer.hears_stop(reading, 0.5)  # type: ignore[arg-type]
+    assert heard is not None and heard.name is IntentName.STOP
+    for text in ("Your results are sent to your doctor.", "Please don't stop."):
+        neural.answer = NeuralHeard(text, -0.5, 0.1, 400.0)
+        assert recognizer.hears_stop(reading, 0.5) is None, text  # type: ignore[arg-type]
+    neural.answer = NeuralHeard("Please stop.", NEURAL_MIN_LOGPROB - 0.3, 0.5, 400.0)
+    assert recognizer.hears_stop(reading, 0.5) is None  # type: ignore[arg-type]

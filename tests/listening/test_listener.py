@@ -249,7 +249,7 @@ class WindowRecognizer:
         self.given: list[np.ndarray] = []
         self.closed = False
 
-    def recognize(self, samples: np.ndarray) -> Intent:
+    def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
         self.given.append(samples.copy())
         return Intent(IntentName.STOP, confidence=1.0)
 
