@@ -262,7 +262,9 @@ def visit(run: Run, display: XvfbDisplay, server: PulseAudioServer, microphone: 
         wait_for(lambda: bool(window_ids(display.display, kiosk.pid)), START_TIMEOUT_S,
                  "the window", kiosk)
         window = window_ids(display.display, kiosk.pid)[-1]  # SDL's own; the first is a helper
-        wait_for(lambda: bool(sampler.pids("synth")) and bool(sampler.pids("parec")),
+        # The speech worker is Piper's (kiosk.piper_worker) or espeak-ng's (_synth_worker).
+        wait_for(lambda: bool(sampler.pids("synth") or sampler.pids("piper_worker"))
+                 and bool(sampler.pids("parec")),
                  START_TIMEOUT_S, "the speech worker and parec", kiosk)
         if run.label == "hybrid":
             wait_for(lambda: idle(lambda: sampler.pids("neural_worker")), START_TIMEOUT_S,

@@ -8,12 +8,12 @@ same socket with (number, text, avg_logprob, no_speech_prob, ms). Audio stays in
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection
+
+from kiosk.worker_memory import memory_release
 
 #: Tokens one utterance may produce: a request to the kiosk is a short sentence, and Whisper in
 #: noise can run on inventing text until its window ends.
@@ -26,7 +26,7 @@ def serve(connection: Connection, model_dir: str, threads: int) -> None:
     import numpy as np
     from faster_whisper import WhisperModel
 
-    release = _memory_release()
+    release = memory_release()
     try:
         model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
     except Exception as error:  # a corrupt model: said once, then the process ends
@@ -62,23 +62,6 @@ def serve(connection: Connection, model_dir: str, threads: int) -> None:
         ))
         del audio, segments
         release()
-
-
-def _memory_release() -> Callable[[], None]:
-    """glibc's malloc_trim: hand the scratch memory of a transcription back to the system.
-
-    Measured here: the process stays at about 215 MB after a few utterances without it, 185 MB
-    with it; the kiosk's processes together must stay small. A no-op without glibc.
-    """
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-
-    def release() -> None:
-        trim(0)
-
-    return release
 
 
 if __name__ == "__main__":

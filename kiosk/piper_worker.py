@@ -24,6 +24,8 @@ import sys
 import wave
 from typing import Any, TextIO
 
+from kiosk.worker_memory import memory_release
+
 #: onnxruntime threads: the machine has 2 cores, shared with the UI and speech recognition.
 THREADS = 1
 #: Silence between the sentences of one text (Piper renders each on its own and adds none).
@@ -56,6 +58,11 @@ def _load(model: str, config: str) -> Any:
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = THREADS
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # Without onnxruntime's own arena the scratch memory of a long sentence goes back to malloc,
+    # and memory_release() hands it to the system: measured here, the worker stays at about
+    # 142 MB between sentences instead of keeping its largest sentence's 310-340 MB (the peak
+    # while rendering the longest content sentence is about 420 MB either way).
+    options.enable_cpu_mem_arena = False
     # PiperVoice.load() takes no session options, so the session is built here.
     session = onnxruntime.InferenceSession(
         model, sess_options=options, providers=["CPUExecutionProvider"]
@@ -119,6 +126,8 @@ def main(argv: list[str]) -> int:
         failure = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(failure) + "\n")
         return 1
+    release = memory_release()
+    release()
     rate = int(voice.config.sample_rate)
     replies.write(json.dumps({"ok": True, "ready": True, "sample_rate": rate}) + "\n")
     for line in sys.stdin:
@@ -131,6 +140,7 @@ def main(argv: list[str]) -> int:
         except Exception as error:  # report the error; the parent decides what to do
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")
+        release()
     return 0
 
 

@@ -1,0 +1,24 @@
+"""Memory hand-back for the kiosk's worker processes (Whisper, Piper): nothing else imported.
+
+A transcription or a long sentence needs a few hundred megabytes of scratch memory for a moment;
+glibc keeps what was freed unless asked to give it back, and the kiosk's processes together must
+stay small on a kiosk PC.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+
+
+def memory_release() -> Callable[[], None]:
+    """glibc's malloc_trim(0) as a function; a no-op where there is no glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+
+    def release() -> None:
+        trim(0)
+
+    return release
