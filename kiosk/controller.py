@@ -194,11 +194,15 @@ class Controller:
 
     def _say(self, key: str, *extra: str, **values: object) -> None:
         """Show and speak one interface line (plus any further lines)."""
+        self._say_as("prompt", key, *extra, **values)
+
+    def _say_as(self, kind: str, key: str, *extra: str, **values: object) -> None:
+        """`_say`, as an utterance of `kind` ("question" opens the microphone once said)."""
         line = self.text(key, **values)
         self._set(prompt=line, prompt_key=key)
         self._emit(EventType.PROMPT, key=key, text=line)
         texts = (line, *extra)
-        self._speak(_Utterance("prompt", texts, tuple(-1 for _ in texts)))
+        self._speak(_Utterance(kind, texts, tuple(-1 for _ in texts)))
 
     def _show(self, key: str, **values: object) -> None:
         """Show an interface line without speaking it (speaking would defeat pause or stop)."""
@@ -861,10 +865,7 @@ class Controller:
         self.usage.intent(DID_YOU_MEAN, "voice")
         self._silence()
         self._set(maybe=maybe, focus="yes")
-        line = self.text("prompt.did_you_mean", meaning=meaning)
-        self._set(prompt=line, prompt_key="prompt.did_you_mean")
-        self._emit(EventType.PROMPT, key="prompt.did_you_mean", text=line)
-        self._speak(_Utterance("question", (line,), (-1,)))
+        self._say_as("question", "prompt.did_you_mean", meaning=meaning)
 
     def _reply(self, answer: str) -> None:
         """Yes does what was asked about; no asks the visitor to say it again."""
@@ -877,10 +878,7 @@ class Controller:
             self.handle(maybe)
             return
         self._silence()
-        line = self.text("prompt.say_again")
-        self._set(prompt=line, prompt_key="prompt.say_again")
-        self._emit(EventType.PROMPT, key="prompt.say_again", text=line)
-        self._speak(_Utterance("question", (line,), (-1,)))
+        self._say_as("question", "prompt.say_again")
 
     def _mic_status(self) -> str:
         if self._state.microphone_available:

@@ -6,7 +6,6 @@ Used by the live listener and by `kiosk recognize`, so both behave the same.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +17,7 @@ from kiosk.listening.audio import RATE
 from kiosk.listening.decoder import WARPS, Heard, SpeechDecoder
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.neural import NeuralHeard, NeuralRecognizer
+from kiosk.sentences import split_sentences
 from kiosk.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class Recognizer:
         heard = self._neural_hearing()
         if heard is None or heard.avg_logprob < NEURAL_MIN_LOGPROB:
             return None
-        for sentence in re.split(r"(?<=[.!?])\s+", heard.text):
+        for sentence in split_sentences(heard.text):
             meant = self.understanding.understand(sentence)
             if meant.name is IntentName.STOP and meant.confidence >= min_confidence:
                 return meant

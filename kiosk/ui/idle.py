@@ -15,20 +15,11 @@ from kivy.uix.floatlayout import FloatLayout
 from kiosk.ui.widgets import KioskButton
 
 
-class IdleOverlay(FloatLayout):  # type: ignore[misc]
-    """Covers the screen while the idle warning runs; any touch on it continues the visit."""
+class ModalOverlay(FloatLayout):  # type: ignore[misc]
+    """Covers the screen while `shown`: its own buttons get touches, nothing beneath it does."""
 
     shown = BooleanProperty(False)
     message = StringProperty("")
-
-    def refresh(self, ctrl: Any) -> None:
-        left = ctrl.state.idle_seconds_left
-        self.shown = left is not None
-        if left is not None:
-            self.message = ctrl.text("prompt.idle_warning", seconds=left)
-            button: KioskButton = self.ids.continue_button
-            button.text = ctrl.text("button.continue")
-            button.focused = ctrl.state.focus == "continue"
 
     def on_touch_down(self, touch: Any) -> bool:
         if not self.shown:
@@ -41,6 +32,19 @@ class IdleOverlay(FloatLayout):  # type: ignore[misc]
             return False
         super().on_touch_up(touch)
         return True
+
+
+class IdleOverlay(ModalOverlay):
+    """Covers the screen while the idle warning runs; any touch on it continues the visit."""
+
+    def refresh(self, ctrl: Any) -> None:
+        left = ctrl.state.idle_seconds_left
+        self.shown = left is not None
+        if left is not None:
+            self.message = ctrl.text("prompt.idle_warning", seconds=left)
+            button: KioskButton = self.ids.continue_button
+            button.text = ctrl.text("button.continue")
+            button.focused = ctrl.state.focus == "continue"
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -9,17 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.floatlayout import FloatLayout
 
+from kiosk.ui.idle import ModalOverlay
 from kiosk.ui.widgets import KioskButton
 
 
-class QuestionOverlay(FloatLayout):  # type: ignore[misc]
+class QuestionOverlay(ModalOverlay):
     """Covers the screen while the kiosk waits for yes or no; other touches do nothing."""
-
-    shown = BooleanProperty(False)
-    message = StringProperty("")
 
     def refresh(self, ctrl: Any) -> None:
         maybe = ctrl.state.maybe
@@ -34,18 +30,6 @@ class QuestionOverlay(FloatLayout):  # type: ignore[misc]
     def button(self, target: str) -> KioskButton | None:
         found: KioskButton | None = self.ids.get(f"{target}_button")
         return found
-
-    def on_touch_down(self, touch: Any) -> bool:
-        if not self.shown:
-            return False
-        super().on_touch_down(touch)
-        return True
-
-    def on_touch_up(self, touch: Any) -> bool:
-        if not self.shown:
-            return False
-        super().on_touch_up(touch)
-        return True
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
