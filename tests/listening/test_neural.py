@@ -60,6 +60,24 @@ def test_audio_at_another_rate_and_width_is_converted(neural: NeuralRecognizer) 
     assert heard is not None and "calcification" in heard.text.lower()
 
 
+def test_an_utterance_longer_than_the_short_window_is_heard_to_its_end(
+    neural: NeuralRecognizer,
+) -> None:
+    # The worker encodes a 10 s window when the utterance fits in it, Whisper's 30 s otherwise;
+    # words past the tenth second must not be cut off.
+    speech = pad(synthesize("what are breast calcifications", "en-us", 150), 0.3)
+    quiet = np.zeros(9 * 16_000, dtype=speech.dtype)
+    late = np.concatenate([quiet, speech]).astype("<i2").tobytes()
+    assert len(late) / 2 / 16_000 > 10
+    heard = neural.transcribe(AudioData(late, 16_000, 2))
+    assert heard is not None and "calcification" in heard.text.lower()
+
+
+def test_an_empty_utterance_is_no_speech(neural: NeuralRecognizer) -> None:
+    heard = neural.transcribe(AudioData(b"", 16_000, 2))
+    assert heard is not None and heard.text == ""
+
+
 def test_silence_is_heard_as_no_speech(neural: NeuralRecognizer) -> None:
     heard = neural.transcribe(AudioData(np.zeros(16_000, dtype="<i2").tobytes(), 16_000, 2))
     assert heard is not None
