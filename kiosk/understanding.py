@@ -378,6 +378,7 @@ class Understanding:
         self._frame = frozenset(
             stem(w) for wrapper in words.wrappers for w in wrapper.replace("{}", " ").split()
         )
+        self._hesitation_stems = frozenset(stem(w) for w in words.hesitations)
         self._command_phrases: list[_Phrase] = []
         for intent, phrasings in words.commands.items():
             for phrasing in phrasings:
@@ -554,16 +555,24 @@ class Understanding:
         covered: set[int] = set()
         explained: set[int] = set()
         starts: list[int] = []
+        # Where each word not a hesitation sits: "what did it just say" says "what did it say".
+        spoken = [index for index, word in enumerate(stems) if word not in self._hesitation_stems]
         for phrase in self._phrases_of.get(intent, ()):
-            haystack = stems if phrase.exact else tokens
-            start = _find_run(phrase.tokens, haystack)
-            if start < 0:
-                continue
-            end = start + len(phrase.tokens)
             if phrase.exact:
-                run = [at for at in position[start:end] if at is not None]
+                start = _find_run(phrase.tokens, stems)
+                if start >= 0:
+                    indices = list(range(start, start + len(phrase.tokens)))
+                else:
+                    start = _find_run(phrase.tokens, [stems[index] for index in spoken])
+                    indices = spoken[start:start + len(phrase.tokens)] if start >= 0 else []
+                if not indices:
+                    continue
+                run = [at for at in (position[index] for index in indices) if at is not None]
             else:
-                run = list(range(start, end))
+                start = _find_run(phrase.tokens, tokens)
+                if start < 0:
+                    continue
+                run = list(range(start, start + len(phrase.tokens)))
             informative = [at for at in run if tokens[at] not in self._glue]
             covered.update(run)
             # A run of glue words alone ("go on") is one piece of evidence, not one per word,
@@ -587,10 +596,13 @@ class Understanding:
         """
         tokens = self._content(words)
         if not tokens:
-            # A phrasing of fillers alone ("that will do") can only be matched word for word.
+            # A phrasing of fillers alone ("that will do") can only be matched word for word,
+            # hesitations aside: "what did it just say" is "what did it say".
             stems = [stem(w) for w in words]
+            spoken = [s for s in stems if s not in self._hesitation_stems]
             for phrase in self._command_phrases:
-                if phrase.exact and _find_run(phrase.tokens, stems) >= 0:
+                if phrase.exact and (_find_run(phrase.tokens, stems) >= 0
+                                     or _find_run(phrase.tokens, spoken) >= 0):
                     return Intent(phrase.intent, confidence=1.0)
             return None
         best: tuple[float, float, float, IntentName] | None = None

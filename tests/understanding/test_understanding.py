@@ -78,6 +78,8 @@ def test_no_passage_starts_mid_paragraph_or_ends_on_a_colon(library: Library) ->
     ("can you speak up", IntentName.LOUDER),
     ("it's too loud", IntentName.QUIETER),
     ("okay that will do", IntentName.STOP),  # a phrasing of fillers alone
+    ("what did it just say", IntentName.REPEAT),  # said word for word, a hesitation aside
+    ("would you mind stopping please", IntentName.STOP),
 ])
 def test_commands_in_everyday_phrasings(
     understanding: Understanding, text: str, expected: IntentName
