@@ -69,6 +69,8 @@ class Recognizer:
         self.neural = neural
         #: Which pass gave the last answer: "fast", "neural" or "fast-only" (no neural answer).
         self.last_path = "fast"
+        #: Utterances the neural pass answered (a count, for the benchmarks; nothing heard).
+        self.neural_passes = 0
         # The utterance's audio, in memory until it is decoded, for the neural pass.
         self._audio: list[bytes] = []
         self.decoder = SpeechDecoder(
@@ -144,6 +146,7 @@ class Recognizer:
         heard = self.neural.transcribe(audio)
         del audio  # gone as soon as it is heard
         self.last_path = "fast-only" if heard is None else "neural"
+        self.neural_passes += heard is not None
         return heard
 
     @staticmethod
