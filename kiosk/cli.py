@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kiosk.listening.commands",
     "kiosk.doctor",
     "kiosk.usage",
+    "kiosk.install",
 )
 
 EXIT_OK = 0

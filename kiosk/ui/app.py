@@ -22,6 +22,7 @@ from kiosk.controller import Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink
 from kiosk.library import ContentError, Library, last_good_dir, load_library_or_last_good
+from kiosk.systemd import Notifier
 from kiosk.ui import display, lockdown
 from kiosk.usage import UsageLog
 
@@ -173,6 +174,8 @@ def build_app_class() -> type:
             self.exit_code = 0
             self.started_at = time.perf_counter()
             self.interactive_at: float | None = None
+            #: systemd, when it supervises the kiosk (docs/install.md); silent otherwise.
+            self.systemd = Notifier()
             self.content_problems: list[str] = []
             self._pending: list[Event] = []
             self._screens: dict[str, KioskScreen] = {}
@@ -198,6 +201,11 @@ def build_app_class() -> type:
             self.lock.lock(Window)
             threading.Thread(target=self._load, name="kiosk-load", daemon=True).start()
             Clock.schedule_interval(self._tick, 0.5)
+            heartbeat = self.systemd.heartbeat_s
+            if heartbeat:
+                # From the interface's clock: when the UI thread stalls, the beats stop and
+                # systemd restarts the kiosk.
+                Clock.schedule_interval(lambda _dt: self.systemd.watchdog(), heartbeat)
 
         def _load(self) -> None:
             """Off the UI thread: read and validate content, start the engines."""
@@ -264,6 +272,7 @@ def build_app_class() -> type:
         def _first_frame(self, *_args: Any) -> None:
             Window.unbind(on_flip=self._first_frame)
             self.interactive_at = time.perf_counter()
+            self.systemd.ready("serving visitors")
             # Now that the window is up, build spare controls and sentences in idle frames, so
             # that opening a screen or a section does not build them all in one long frame.
             BUTTONS.fill_later()
@@ -272,6 +281,8 @@ def build_app_class() -> type:
         def show_content_error(self, problems: list[str]) -> None:
             """Shown and spoken instead of a traceback; the kiosk stays up for staff."""
             self.content_problems = problems
+            # Up for staff to read the problems: a restart would not mend the content.
+            self.systemd.ready("content problems: see the screen or kiosk validate")
             for problem in problems:
                 log.error("ui: content problem %s", problem)
             screen = ContentErrorScreen()
@@ -444,6 +455,7 @@ def _stop_on_signals(app: Any) -> None:
 
     def stop(number: int, _frame: object) -> None:
         log.info("ui: stopping on %s", signal.Signals(number).name)
+        app.systemd.stopping()
         app.exit_code = 0 if number == signal.SIGTERM else 128 + number
         # Stopped from the next frame, not inside the handler, which may interrupt a frame.
         Clock.schedule_once(lambda _dt: app.leave(), 0)

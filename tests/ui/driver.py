@@ -13,6 +13,7 @@ import faulthandler
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -77,6 +78,13 @@ class Driver:
             # run, the kiosk would show that copy instead of the error screen.
             settings = replace(settings, content_dir=content_dir, cache_dir=out / "cache")
         self.settings = settings
+        # systemd's notify socket, as a `Type=notify` unit with `WatchdogSec=` gives it (in the
+        # abstract namespace, as systemd's own is): heartbeats every 0.2 s.
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(f"\0kiosk-driver-{os.getpid()}")
+        self.notify.setblocking(False)
+        os.environ["NOTIFY_SOCKET"] = f"@kiosk-driver-{os.getpid()}"
+        os.environ["WATCHDOG_USEC"] = "600000"
         self.app = create_app(settings, engines=self._engines, clock=self.clock, size=size)
         self.screenshots: dict[str, str] = {}
         self.error = ""
@@ -189,6 +197,15 @@ class Driver:
         self.measure_contrast(name, final)
 
     # ----- what the screen shows ------------------------------------------------
+
+    def notified(self) -> list[str]:
+        """The messages sent to systemd since the last call."""
+        messages = []
+        while True:
+            try:
+                messages.append(self.notify.recv(4096).decode())
+            except BlockingIOError:
+                return messages
 
     def visible_texts(self) -> list[Any]:
         """Text-bearing widgets on the current screen and overlays that are drawn."""
@@ -335,6 +352,7 @@ class Driver:
         if self.start_only:
             obs.check("start", "topics shown", len(self.app.library.topics), ">=", 1)
             return
+        yield from self.watchdog_flow()
         yield from self.looks_flow()
         yield from self.keypad_flow()
         yield from self.touch_flow()
@@ -347,6 +365,21 @@ class Driver:
         yield from self.status_flow()
         yield from self.lockdown_flow()
         yield from self.staff_exit_flow()
+
+    def watchdog_flow(self) -> Step:
+        """READY=1 once interactive, then WATCHDOG=1 from the UI thread: none while it stalls."""
+        obs = self.obs
+        sent = self.notified()
+        obs.check("watchdog", "READY=1 told to systemd", any(m.startswith("READY=1") for m in sent))
+        yield 1.2
+        obs.check("watchdog", "heartbeats in 1.2 s", self.notified().count("WATCHDOG=1"), ">=", 3)
+        self.notified()
+        time.sleep(1.5)  # the UI thread stalls (this step runs on it)
+        obs.check("watchdog", "heartbeats while the UI thread stalls",
+                  self.notified().count("WATCHDOG=1"), "==", 0)
+        yield 1.0
+        obs.check("watchdog", "heartbeats again once it runs", self.notified().count("WATCHDOG=1"),
+                  ">=", 2)
 
     def looks_flow(self) -> Step:
         obs, theme = self.obs, self.app.theme

@@ -81,6 +81,10 @@ def test_touch_to_hear(report: Report) -> None:
     assert_flow(report, "touch_to_hear", 7)
 
 
+def test_systemd_hears_ready_and_a_heartbeat_that_stops_when_the_ui_stalls(report: Report) -> None:
+    assert_flow(report, "watchdog", 4)
+
+
 def test_voice_intents(report: Report) -> None:
     assert_flow(report, "voice", 5)
 

@@ -1,0 +1,109 @@
+"""`kiosk install`: the files it writes, checked by systemd's own `systemd-analyze verify`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.install import SESSION_SCRIPT, UNIT_DIR, UNIT_NAME, Plan, commands, install
+
+KIOSK = Path(sys.executable).with_name("kiosk")
+
+
+def _written(root: Path, session: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    assert main(["install", "--session", session, "--root", str(root)]) == 0
+    capsys.readouterr()
+    unit = (root / UNIT_DIR.relative_to("/") / UNIT_NAME).read_text()
+    script = root / SESSION_SCRIPT.relative_to("/")
+    assert script.stat().st_mode & 0o111, "the session script is executable"
+    return unit, script.read_text()
+
+
+@pytest.mark.parametrize("session", ["x11", "wayland"])
+def test_systemd_analyze_verifies_the_unit(
+    tmp_path: Path, session: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.fail("systemd-analyze is needed (Debian's systemd package)")
+    program = "cage" if session == "wayland" else "xinit"
+    if shutil.which(program) is None:
+        pytest.fail(f"{program} is needed: `make test` installs it")
+    unit, _ = _written(tmp_path / "root", session, capsys)
+    checked = tmp_path / UNIT_NAME
+    checked.write_text(unit)
+    done = subprocess.run(["systemd-analyze", "verify", str(checked)], capture_output=True,
+                          text=True, timeout=60)
+    # verify exits 0 on an unknown key; it still says so, so any output is a problem.
+    assert done.returncode == 0 and done.stdout + done.stderr == "", done.stdout + done.stderr
+
+
+def test_the_unit_restarts_always_with_a_watchdog_on_the_console(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit, script = _written(tmp_path, "x11", capsys)
+    lines = set(unit.splitlines())
+    for line in ("Type=notify", "NotifyAccess=all", "Restart=always", "User=kiosk",
+                 "StartLimitIntervalSec=0", "StandardOutput=journal", "TTYPath=/dev/tty1",
+                 "Conflicts=getty@tty1.service", "WantedBy=multi-user.target"):
+        assert line in lines, line
+    assert any(line.startswith("WatchdogSec=") for line in lines)
+    start = next(line for line in lines if line.startswith("ExecStart="))
+    assert f"/usr/bin/xinit {SESSION_SCRIPT} -- /usr/bin/Xorg :0 vt1" in start
+    assert "-s 0 -dpms" in start, "the X server never blanks the screen"
+    assert "xset s off" in script and "pulseaudio --check" in script
+    assert script.rstrip().endswith(f"exec {KIOSK} run")
+
+
+def test_wayland_runs_the_same_session_under_cage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit, script = _written(tmp_path, "wayland", capsys)
+    assert f"ExecStart=/usr/bin/cage -s -- {SESSION_SCRIPT}" in unit.splitlines()
+    assert "Environment=XDG_SESSION_TYPE=wayland" in unit.splitlines()
+    assert "cage" in script
+
+
+def test_a_site_config_is_passed_to_the_kiosk(tmp_path: Path) -> None:
+    plan = Plan(kiosk=Path("/opt/kiosk/.venv/bin/kiosk"), config=Path("/etc/kiosk/site.toml"))
+    assert plan.session_script().rstrip().endswith(
+        "exec /opt/kiosk/.venv/bin/kiosk --config /etc/kiosk/site.toml run")
+
+
+def test_a_dry_run_changes_nothing_and_says_what_it_would_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran: list[Any] = []
+    assert install(Plan(kiosk=KIOSK, user="kiosk-test-nobody"), dry_run=True,
+                   run=lambda *a, **k: ran.append(a)) == 0
+    out = capsys.readouterr().out
+    assert ran == []
+    assert f"would write {UNIT_DIR / UNIT_NAME}" in out
+    assert "would run: useradd --system" in out and "kiosk-test-nobody" in out
+    assert "would run: systemctl enable kiosk.service" in out
+
+
+def test_an_existing_user_is_not_added_again() -> None:
+    steps = commands(Plan(kiosk=KIOSK, user="root"))
+    assert not any(step[0] == "useradd" for step in steps)
+    assert steps[-2:] == [["systemctl", "daemon-reload"], ["systemctl", "enable", UNIT_NAME]]
+
+
+def test_a_failing_step_stops_the_install_with_its_reason(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files go under tmp_path; the steps "run" through a stand-in that fails the first one.
+    monkeypatch.setattr("kiosk.install.UNIT_DIR", tmp_path / "units")
+    monkeypatch.setattr("kiosk.install.SESSION_SCRIPT", tmp_path / "kiosk-session")
+
+    class Failed:
+        returncode = 9
+
+    assert install(Plan(kiosk=KIOSK, user="kiosk-test-nobody"),
+                   run=lambda *a, **k: Failed()) == 1
+    assert "failed (exit 9)" in capsys.readouterr().out
