@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kiosk.doctor",
     "kiosk.usage",
     "kiosk.install",
+    "kiosk.metrics",
 )
 
 EXIT_OK = 0

@@ -32,6 +32,9 @@ from typing import Any
 from kiosk.config import Settings
 
 UNIT_NAME = "kiosk.service"
+METRICS_SERVICE = "kiosk-metrics.service"
+METRICS_TIMER = "kiosk-metrics.timer"
+METRICS_EVERY = "5min"
 UNIT_DIR = Path("/etc/systemd/system")
 SESSION_SCRIPT = Path("/usr/local/lib/kiosk/kiosk-session")
 #: Groups that give the screen (video, render), touch and keypad (input) and sound (audio);
@@ -58,6 +61,14 @@ class Plan:
     home: Path = Path("/var/lib/kiosk")
     tty: int = 1
     config: Path | None = None
+    #: node_exporter's textfile folder: `kiosk metrics` writes kiosk.prom there every 5 minutes.
+    metrics_dir: Path | None = None
+
+    def _kiosk_command(self) -> list[str]:
+        command = [str(self.kiosk)]
+        if self.config is not None:
+            command += ["--config", str(self.config)]
+        return command
 
     def unit(self) -> str:
         """kiosk.service."""
@@ -109,10 +120,7 @@ WantedBy=multi-user.target
 
     def session_script(self) -> str:
         """The session: screen kept on, the audio server running, then the kiosk itself."""
-        command = [str(self.kiosk)]
-        if self.config is not None:
-            command += ["--config", str(self.config)]
-        command.append("run")
+        command = [*self._kiosk_command(), "run"]
         return f"""\
 #!/bin/sh
 # Written by `kiosk install`. Started by {"cage" if self.session == "wayland" else "xinit"} \
@@ -126,12 +134,47 @@ exec {shlex.join(command)}
 """
 
 
+    def metrics_units(self) -> tuple[str, str]:
+        """kiosk-metrics.service and its timer: health and usage for node_exporter."""
+        assert self.metrics_dir is not None
+        out = self.metrics_dir / "kiosk.prom"
+        service = f"""\
+# Written by `kiosk install --metrics-dir`: the kiosk's health and anonymous usage figures for
+# node_exporter's textfile collector (docs/fleet.md).
+[Unit]
+Description=Kiosk health and usage figures for Prometheus
+
+[Service]
+Type=oneshot
+User={self.user}
+ExecStart={shlex.join([*self._kiosk_command(), "metrics", "--out", str(out)])}
+"""
+        timer = f"""\
+# Written by `kiosk install --metrics-dir`.
+[Unit]
+Description=Kiosk health and usage figures every {METRICS_EVERY}
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec={METRICS_EVERY}
+
+[Install]
+WantedBy=timers.target
+"""
+        return service, timer
+
+
 def files(plan: Plan) -> dict[Path, tuple[str, int]]:
     """Every file the install writes: path -> (text, mode)."""
-    return {
+    written = {
         SESSION_SCRIPT: (plan.session_script(), 0o755),
         UNIT_DIR / UNIT_NAME: (plan.unit(), 0o644),
     }
+    if plan.metrics_dir is not None:
+        service, timer = plan.metrics_units()
+        written[UNIT_DIR / METRICS_SERVICE] = (service, 0o644)
+        written[UNIT_DIR / METRICS_TIMER] = (timer, 0o644)
+    return written
 
 
 def commands(plan: Plan) -> list[list[str]]:
@@ -146,7 +189,12 @@ def commands(plan: Plan) -> list[list[str]]:
     groups = [name for name in GROUPS if _group_exists(name)]
     if groups:
         steps.append(["usermod", "--append", "--groups", ",".join(groups), plan.user])
+    if plan.metrics_dir is not None:
+        # The kiosk user writes its figures there; node_exporter only reads them.
+        steps.append(["install", "-d", "-o", plan.user, "-m", "0755", str(plan.metrics_dir)])
     steps += [["systemctl", "daemon-reload"], ["systemctl", "enable", UNIT_NAME]]
+    if plan.metrics_dir is not None:
+        steps.append(["systemctl", "enable", METRICS_TIMER])
     return steps
 
 
@@ -207,7 +255,8 @@ def _default_kiosk() -> Path:
 def _install(args: argparse.Namespace, settings: Settings) -> int:
     del settings  # the installed kiosk reads its own settings when it starts
     plan = Plan(kiosk=(args.kiosk or _default_kiosk()).absolute(), session=args.session,
-                user=args.user, config=args.config.absolute() if args.config else None)
+                user=args.user, config=args.config.absolute() if args.config else None,
+                metrics_dir=args.metrics_dir.absolute() if args.metrics_dir else None)
     missing = missing_programs(plan)
     if missing and not (args.dry_run or args.root):
         print(f"kiosk install: this machine lacks {', '.join(missing)}; install with: "
@@ -230,6 +279,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--user", default="kiosk", help="the system user the kiosk runs as")
     parser.add_argument("--kiosk", type=Path, metavar="PATH",
                         help="the kiosk command to start (default: this environment's)")
+    parser.add_argument("--metrics-dir", type=Path, metavar="DIR",
+                        help="node_exporter's textfile folder: write kiosk.prom there every "
+                             "5 minutes (e.g. /var/lib/prometheus/node-exporter)")
     parser.add_argument("--dry-run", action="store_true", help="print, change nothing")
     parser.add_argument("--root", type=Path, metavar="DIR",
                         help="write the files under DIR (a system image); run nothing")

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 
 from kiosk.cli import main
-from kiosk.install import SESSION_SCRIPT, UNIT_DIR, UNIT_NAME, Plan, commands, install
+from kiosk.install import (
+    METRICS_SERVICE,
+    METRICS_TIMER,
+    SESSION_SCRIPT,
+    UNIT_DIR,
+    UNIT_NAME,
+    Plan,
+    commands,
+    install,
+)
 
 KIOSK = Path(sys.executable).with_name("kiosk")
 
@@ -34,11 +43,15 @@ def test_systemd_analyze_verifies_the_unit(
     program = "cage" if session == "wayland" else "xinit"
     if shutil.which(program) is None:
         pytest.fail(f"{program} is needed: `make test` installs it")
-    unit, _ = _written(tmp_path / "root", session, capsys)
-    checked = tmp_path / UNIT_NAME
-    checked.write_text(unit)
-    done = subprocess.run(["systemd-analyze", "verify", str(checked)], capture_output=True,
-                          text=True, timeout=60)
+    root = tmp_path / "root"
+    assert main(["install", "--session", session, "--root", str(root),
+                 "--metrics-dir", "/var/lib/prometheus/node-exporter"]) == 0
+    capsys.readouterr()
+    units = root / UNIT_DIR.relative_to("/")
+    names = sorted(path.name for path in units.iterdir())
+    assert names == sorted([UNIT_NAME, METRICS_SERVICE, METRICS_TIMER])
+    done = subprocess.run(["systemd-analyze", "verify", *(str(units / name) for name in names)],
+                          capture_output=True, text=True, timeout=60)
     # verify exits 0 on an unknown key; it still says so, so any output is a problem.
     assert done.returncode == 0 and done.stdout + done.stderr == "", done.stdout + done.stderr
 
@@ -67,6 +80,17 @@ def test_wayland_runs_the_same_session_under_cage(
     assert f"ExecStart=/usr/bin/cage -s -- {SESSION_SCRIPT}" in unit.splitlines()
     assert "Environment=XDG_SESSION_TYPE=wayland" in unit.splitlines()
     assert "cage" in script
+
+
+def test_the_metrics_timer_writes_the_textfile_as_the_kiosk_user(tmp_path: Path) -> None:
+    plan = Plan(kiosk=Path("/opt/kiosk/.venv/bin/kiosk"), metrics_dir=Path("/srv/textfile"))
+    service, timer = plan.metrics_units()
+    assert ("ExecStart=/opt/kiosk/.venv/bin/kiosk metrics --out /srv/textfile/kiosk.prom"
+            in service.splitlines())
+    assert "User=kiosk" in service.splitlines() and "OnUnitActiveSec=5min" in timer
+    steps = commands(plan)
+    assert ["install", "-d", "-o", "kiosk", "-m", "0755", "/srv/textfile"] in steps
+    assert steps[-1] == ["systemctl", "enable", METRICS_TIMER]
 
 
 def test_a_site_config_is_passed_to_the_kiosk(tmp_path: Path) -> None:
