@@ -30,6 +30,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "kiosk.usage",
     "kiosk.install",
     "kiosk.metrics",
+    "kiosk.content_install",
 )
 
 EXIT_OK = 0
