@@ -724,6 +724,11 @@ class Controller:
             self._set(idle_seconds_left=None)
             self._emit(EventType.IDLE_WARNING, seconds_left=None)
 
+    @property
+    def visit_active(self) -> bool:
+        """Whether someone is using the kiosk (a visit started and has not timed out)."""
+        return self._visit_active
+
     def note_activity(self) -> None:
         """Any touch or key, even one that does nothing else, means someone is there."""
         self._activity()

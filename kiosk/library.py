@@ -669,6 +669,21 @@ def load_library(language_dir: Path) -> Library:
     return library
 
 
+def content_signature(language_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under a language's folder with its size and modification time: it changes
+    when staff edit or replace the content (cheap enough to take at the end of every visit)."""
+    root = Path(language_dir)
+    found = []
+    try:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                found.append((str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
+    except OSError:
+        return ()  # a folder being replaced: the next visit's end looks again
+    return tuple(found)
+
+
 def last_good_dir(cache_dir: Path, language: str) -> Path:
     """Where the last copy of a language's content that loaded cleanly is kept."""
     return Path(cache_dir) / "content-last-good" / language

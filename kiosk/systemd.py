@@ -52,7 +52,9 @@ class Notifier:
             return False
         try:
             if self._socket is None:
-                kind = socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
+                # Never blocking: the heartbeat is sent from the UI thread, and a receiver that
+                # stops reading would otherwise freeze the interface once its queue is full.
+                kind = socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
                 self._socket = socket.socket(socket.AF_UNIX, kind)
             self._socket.sendto(message.encode(), self.address)
         except OSError as error:

@@ -20,8 +20,14 @@ import kiosk.ui  # noqa: F401  (sets KIVY_NO_ARGS before Kivy is imported)
 from kiosk.config import ASSETS_DIR, Settings
 from kiosk.controller import Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
-from kiosk.events import Event, EventSink
-from kiosk.library import ContentError, Library, last_good_dir, load_library_or_last_good
+from kiosk.events import Event, EventSink, EventType
+from kiosk.library import (
+    ContentError,
+    Library,
+    content_signature,
+    last_good_dir,
+    load_library_or_last_good,
+)
 from kiosk.systemd import Notifier
 from kiosk.ui import display, lockdown
 from kiosk.usage import UsageLog
@@ -176,6 +182,12 @@ def build_app_class() -> type:
             self.interactive_at: float | None = None
             #: systemd, when it supervises the kiosk (docs/install.md); silent otherwise.
             self.systemd = Notifier()
+            # The content as it was when loaded, and the engines' generation: new content is
+            # taken when a visit ends (docs/content.md), with engines of its own, and events
+            # from the engines it replaced are dropped.
+            self._content_seen: tuple[tuple[str, int, int], ...] = ()
+            self._generation = 0
+            self._reloading = False
             self.content_problems: list[str] = []
             self._pending: list[Event] = []
             self._screens: dict[str, KioskScreen] = {}
@@ -209,6 +221,7 @@ def build_app_class() -> type:
 
         def _load(self) -> None:
             """Off the UI thread: read and validate content, start the engines."""
+            seen = content_signature(self.settings.language_dir)
             try:
                 # A broken tree's problems are logged there; visitors get the last good copy.
                 library, _ = load_library_or_last_good(
@@ -223,23 +236,35 @@ def build_app_class() -> type:
                 problems = [f"{type(error).__name__}: {error}"]
                 Clock.schedule_once(lambda _dt: self.show_content_error(problems))
                 return
-            try:
-                speaker, listener = self.engines(self.settings, library, self.engine_sink)
-            except Exception as error:
-                log.warning("ui: engines unavailable (%s)", error)
-                speaker = NullSpeaker(self.engine_sink, reason=str(error))
-                listener = NullListener(self.engine_sink, reason=str(error))
+            speaker, listener = self._start_engines(library, self._generation)
             usage = UsageLog(self.settings.usage_file)  # reads its file: here, off the UI thread
+            self._content_seen = seen
             Clock.schedule_once(lambda _dt: self._ready(library, speaker, listener, usage))
 
-        def _ready(
-            self, library: Library, speaker: Speaker, listener: Listener, usage: UsageLog
-        ) -> None:
+        def _start_engines(self, library: Library, generation: int) -> tuple[Speaker, Listener]:
+            """The speaker and listener for this content (text only if they cannot start)."""
+            sink = self._sink_for(generation)
+            try:
+                return self.engines(self.settings, library, sink)
+            except Exception as error:
+                log.warning("ui: engines unavailable (%s)", error)
+                return (NullSpeaker(sink, reason=str(error)),
+                        NullListener(sink, reason=str(error)))
+
+        def _control(self, library: Library, speaker: Speaker, listener: Listener,
+                     usage: UsageLog) -> Controller:
             self.library, self.speaker, self.listener = library, speaker, listener
             controller = Controller(self.settings, library, clock=self.clock, usage=usage)
             controller.attach(speaker, listener)
             controller.subscribe(lambda _event: self._refresh())
+            controller.subscribe(self._on_controller_event)
             self.controller = controller
+            return controller
+
+        def _ready(
+            self, library: Library, speaker: Speaker, listener: Listener, usage: UsageLog
+        ) -> None:
+            controller = self._control(library, speaker, listener, usage)
             manager = self.root.manager
             for screen in (WelcomeScreen(), TopicScreen(), ReaderScreen(), HelpScreen()):
                 self._screens[screen.name] = screen
@@ -257,11 +282,73 @@ def build_app_class() -> type:
             # later garbage collection. A full collection walks every tracked object, and
             # with all of them in it took 50 ms of a frame.
             gc.freeze()
+            self._start_prerender(speaker)
+
+        def _start_prerender(self, speaker: Speaker) -> None:
             prerender = getattr(speaker, "prerender", None)
             if callable(prerender):
                 threading.Thread(
                     target=self._prerender, args=(prerender,), name="kiosk-prerender", daemon=True
                 ).start()
+
+        # ----- new content, taken when a visit ends -----------------------------------------
+
+        def _on_controller_event(self, emitted: Event) -> None:
+            if emitted.type is EventType.VISIT_ENDED and not self._reloading:
+                self._reloading = True
+                threading.Thread(target=self._reload_if_changed, name="kiosk-reload",
+                                 daemon=True).start()
+
+        def _reload_if_changed(self) -> None:
+            """Off the UI thread: if staff changed the content, load it and its engines."""
+            language_dir = self.settings.language_dir
+            seen = content_signature(language_dir)
+            if not seen or seen == self._content_seen:
+                self._reloading = False
+                return
+            try:
+                library, problems = load_library_or_last_good(
+                    language_dir, last_good_dir(self.settings.cache_dir, self.settings.language))
+            except Exception as error:  # nothing good at all: keep what is shown
+                problems, library = (str(error),), None
+            if problems or library is None:
+                # Logged once per edit (its problems were logged as it loaded); visitors keep
+                # the content they had, and the next edit is looked at when a visit ends.
+                log.warning("ui: new content in %s not taken: it has problems (kiosk validate)",
+                            language_dir)
+                self._content_seen, self._reloading = seen, False
+                return
+            generation = self._generation + 1
+            speaker, listener = self._start_engines(library, generation)
+            Clock.schedule_once(
+                lambda _dt: self._switch(library, speaker, listener, seen, generation))
+
+        def _switch(self, library: Library, speaker: Speaker, listener: Listener,
+                    seen: tuple[tuple[str, int, int], ...], generation: int) -> None:
+            """On the UI thread: the new content and engines replace the old between visits."""
+            old = self.controller
+            if old is None or old.visit_active:
+                # Someone came while it loaded: not under them. Tried again when this visit
+                # ends (the content is still new then).
+                threading.Thread(target=_close_engines, args=(speaker, listener),
+                                 daemon=True).start()
+                self._reloading = False
+                return
+            retired = (self.speaker, self.listener)
+            self._generation = generation
+            self._control(library, speaker, listener, old.usage)
+            self._content_seen = seen
+            self.apply_state()
+            threading.Thread(target=_close_engines, args=retired, name="kiosk-retire",
+                             daemon=True).start()
+            # The old content and engines were frozen out of garbage collection at start-up.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._start_prerender(speaker)
+            self._reloading = False
+            log.info("ui: new content from %s is shown from this visit on",
+                     self.settings.language_dir)
 
         def _prerender(self, prerender: Callable[..., Any]) -> None:
             try:
@@ -313,6 +400,15 @@ def build_app_class() -> type:
         def engine_sink(self, engine_event: Event) -> None:
             """Called from engine threads: hand the event to the UI thread."""
             Clock.schedule_once(lambda _dt: self._deliver(engine_event))
+
+        def _sink_for(self, generation: int) -> EventSink:
+            """The engine sink for one generation of engines: once new content has replaced
+            them, their last events are dropped."""
+            def sink(engine_event: Event) -> None:
+                Clock.schedule_once(
+                    lambda _dt: self._deliver(engine_event)
+                    if generation == self._generation else None)
+            return sink
 
         def _deliver(self, engine_event: Event) -> None:
             if self.controller is None:
@@ -387,12 +483,7 @@ def build_app_class() -> type:
         def on_stop(self) -> None:
             if self.controller is not None:
                 self.controller.usage.save()  # the visit in progress counts too
-            for engine in (self.speaker, self.listener):
-                if engine is not None:
-                    try:
-                        engine.close()
-                    except Exception as error:
-                        log.warning("ui: closing %s failed (%s)", type(engine).__name__, error)
+            _close_engines(self.speaker, self.listener)
 
         def screen(self, name: str | Screen) -> KioskScreen:
             return self._screens[str(name)]
@@ -446,6 +537,15 @@ def run_kiosk(settings: Settings) -> int:
     except Exception:
         log.exception("ui: the kiosk window failed")
         return 1
+
+
+def _close_engines(*engines: Speaker | Listener | None) -> None:
+    for engine in engines:
+        if engine is not None:
+            try:
+                engine.close()
+            except Exception as error:
+                log.warning("ui: closing %s failed (%s)", type(engine).__name__, error)
 
 
 def _stop_on_signals(app: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +71,21 @@ def test_a_vanished_socket_is_logged_once_not_every_heartbeat(
     assert results == [False] * 20
     assert len(caplog.records) == 1
     assert "cannot notify" in caplog.records[0].getMessage()
+
+
+def test_a_receiver_that_stops_reading_never_blocks_the_sender(
+    systemd_socket: tuple[socket.socket, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found in the window test: its socket, never drained, filled, and the heartbeat, sent from
+    # the UI thread, blocked the interface for good.
+    _listening, path = systemd_socket
+    notifier = Notifier({"NOTIFY_SOCKET": str(path)})
+    sent: list[bool] = []
+    with caplog.at_level(logging.WARNING, logger="kiosk.systemd"):
+        sender = threading.Thread(
+            target=lambda: sent.extend(notifier.watchdog() for _ in range(5000)), daemon=True)
+        sender.start()
+        sender.join(timeout=20)
+    assert not sender.is_alive(), "a send blocked on the full socket"
+    assert sent[0] and not sent[-1], "the queue should have filled, and sends been dropped"
+    assert len(caplog.records) == 1

@@ -12,6 +12,7 @@ import argparse
 import faulthandler
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -23,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Settings
+from kiosk.config import BUNDLED_CONTENT, Settings
 from kiosk.events import EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.ui.app import create_app
@@ -73,10 +74,15 @@ class Driver:
         self.speakers: list[FakeSpeaker] = []
         self.listeners: list[FakeListener] = []
         settings = replace(Settings(), fullscreen=False, staff_pin=PIN, state_dir=out / "state")
-        if content_dir is not None:
-            # A cache of its own: with a last good copy of the content kept there by an earlier
-            # run, the kiosk would show that copy instead of the error screen.
-            settings = replace(settings, content_dir=content_dir, cache_dir=out / "cache")
+        if content_dir is None:
+            # A copy, which the content-reload flow edits as staff would.
+            content_dir = out / "content"
+            shutil.rmtree(content_dir, ignore_errors=True)
+            shutil.copytree(BUNDLED_CONTENT, content_dir)
+        self.content_dir = content_dir
+        # A cache of its own: with a last good copy of the content kept there by an earlier
+        # run, the kiosk would show that copy instead of the error screen.
+        settings = replace(settings, content_dir=content_dir, cache_dir=out / "cache")
         self.settings = settings
         # systemd's notify socket, as a `Type=notify` unit with `WatchdogSec=` gives it (in the
         # abstract namespace, as systemd's own is): heartbeats every 0.2 s.
@@ -363,6 +369,7 @@ class Driver:
         yield from self.largest_text_flow()
         yield from self.contrast_mode_flow()
         yield from self.status_flow()
+        yield from self.content_reload_flow()
         yield from self.lockdown_flow()
         yield from self.staff_exit_flow()
 
@@ -715,6 +722,38 @@ class Driver:
         sink(event(EventType.MICROPHONE_AVAILABLE))
         yield from self.until(lambda: self.app.status_text == "")
         obs.check("status", "banner cleared", self.app.status_text, "==", "")
+
+    def content_reload_flow(self) -> Step:
+        """Staff edit the content of a running kiosk: taken when the visit ends; a broken edit
+        never is."""
+        obs, ctrl, s = self.obs, self.ctrl, self.settings
+        topic = self.content_dir / "en" / "topics" / "calcifications.md"
+        good = topic.read_text()
+        edited = good.replace('title = "Breast calcifications"', 'title = "Calcium spots"', 1)
+        assert edited != good
+        topic.write_text(edited)
+        speakers = len(self.speakers)
+        yield 1.0
+        obs.check("content_reload", "nothing changes during a visit", self.ctrl is ctrl)
+        ctrl.note_activity()
+        self.clock.offset += s.idle_timeout_s + 1  # the visit ends
+        yield from self.until(lambda: self.ctrl is not ctrl, timeout=10.0)
+        obs.check("content_reload", "new content when the visit ended", self.ctrl is not ctrl)
+        obs.check("content_reload", "engines of its own", len(self.speakers), "==", speakers + 1)
+        obs.check("content_reload", "the old speaker closed",
+                  ("close", None) in self.speakers[speakers - 1].calls)
+        yield 0.5
+        texts = [label.text for label in self.visible_texts()]
+        obs.check("content_reload", "the new title on the welcome screen", "Calcium spots" in texts)
+        reloaded = self.ctrl
+        topic.write_text("a half-saved edit\n")
+        reloaded.note_activity()
+        self.clock.offset += s.idle_timeout_s + 1
+        yield 3.0
+        obs.check("content_reload", "a broken edit is not taken", self.ctrl is reloaded)
+        texts = [label.text for label in self.visible_texts()]
+        obs.check("content_reload", "the good content stays", "Calcium spots" in texts)
+        topic.write_text(good)
 
     def lockdown_flow(self) -> Step:
         obs, ctrl = self.obs, self.ctrl

@@ -85,6 +85,10 @@ def test_systemd_hears_ready_and_a_heartbeat_that_stops_when_the_ui_stalls(repor
     assert_flow(report, "watchdog", 4)
 
 
+def test_new_content_is_taken_when_a_visit_ends_and_a_broken_edit_never(report: Report) -> None:
+    assert_flow(report, "content_reload", 7)
+
+
 def test_voice_intents(report: Report) -> None:
     assert_flow(report, "voice", 5)
 
