@@ -187,9 +187,22 @@ class WorkerProcess:
     def render(self, request: Mapping[str, Any], scratch_dir: Path, timeout_s: float,
                ) -> tuple[dict[str, Any], npt.NDArray[np.int16], int]:
         """One request whose audio comes back as a WAV file in `scratch_dir`, read and deleted:
-        (the reply, the samples, their rate). Raises SynthesisError with the child's reason."""
+        (the reply, the samples, their rate). Raises SynthesisError with the child's reason.
+
+        The scratch folder sits in the cache, which staff may delete under a running kiosk;
+        it is made again, and a sentence whose file went with it is rendered once more."""
+        try:
+            return self._render_once(request, scratch_dir, timeout_s)
+        except SynthesisError:
+            if scratch_dir.is_dir():
+                raise
+            return self._render_once(request, scratch_dir, timeout_s)
+
+    def _render_once(self, request: Mapping[str, Any], scratch_dir: Path, timeout_s: float,
+                     ) -> tuple[dict[str, Any], npt.NDArray[np.int16], int]:
         path = scratch_dir / f"synth-{uuid.uuid4().hex}.wav"
         try:
+            scratch_dir.mkdir(parents=True, exist_ok=True)
             self.send({**request, "path": str(path)})
             reply = self.reply(timeout_s)
             if not reply.get("ok"):

@@ -77,11 +77,10 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
         pytest.fail(f"a full state folder needs a small tmpfs (run as root): {mounted.stderr}")
     server = PulseAudioServer().start()
     try:
-        with open(state / "filler", "wb") as filler:  # the folder is full from the start
+        with open(state / "filler", "wb", buffering=0) as filler:  # full from the start
             try:
                 while True:
-                    filler.write(b"\0" * 4096)
-                    filler.flush()
+                    filler.write(b"\0" * 1024)
             except OSError:
                 pass
         log = folder / "kiosk.log"
@@ -128,7 +127,8 @@ def test_the_recogniser_process_killed(kiosk: Kiosk) -> None:
     recogniser = kiosk.child("neural_worker")
     assert recogniser is not None, "no neural recogniser process found"
     recogniser.kill()
-    recogniser.wait(5)
+    # Noticed, logged and started again at the next utterance (tests/listening/test_neural.py);
+    # until then the kiosk must serve as before.
     assert kiosk.serves() is not None
     assert kiosk.process.poll() is None
 
@@ -136,9 +136,13 @@ def test_the_recogniser_process_killed(kiosk: Kiosk) -> None:
 def test_the_cache_folder_deleted_while_the_kiosk_reads(kiosk: Kiosk) -> None:
     send_keys(kiosk.display, kiosk.window, "F1")
     time.sleep(1.0)
+    before = kiosk.log_text()
     shutil.rmtree(kiosk.cache)
-    assert kiosk.serves() is not None, "silent after its cache folder was deleted"
+    assert kiosk.serves(("KP_2", "KP_8")) is not None, "silent after its cache was deleted"
     assert kiosk.process.poll() is None
+    # The synthesiser's scratch folder lived there: it was made again, and the sound never
+    # counted as lost (it did, once, before the fix).
+    assert "sound unavailable" not in kiosk.log_text()[len(before):]
 
 
 def test_the_content_replaced_by_a_broken_edit_while_it_runs(kiosk: Kiosk) -> None:
@@ -154,7 +158,8 @@ def test_a_full_state_folder_costs_the_figures_only(kiosk: Kiosk) -> None:
     time.sleep(IDLE_S + 5)
     assert kiosk.process.poll() is None
     said = kiosk.log_text()
-    assert said.count("usage figures: cannot write") == 1, said[-3000:]
+    unwritten = [line for line in said.splitlines() if "cannot write" in line and "usage" in line]
+    assert len(unwritten) == 1, said[-3000:]
     assert kiosk.serves() is not None
     assert "Traceback" not in said, said[-3000:]
     assert os.listdir(kiosk.state) == ["filler"], "nothing half-written left behind"
