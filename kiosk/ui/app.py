@@ -6,6 +6,7 @@ Engine threads never touch widgets: their events reach the controller through Cl
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -302,13 +303,17 @@ def build_app_class() -> type:
         def _reload_if_changed(self) -> None:
             """Off the UI thread: if staff changed the content, load it and its engines."""
             language_dir = self.settings.language_dir
+            keep = last_good_dir(self.settings.cache_dir, self.settings.language)
             seen = content_signature(language_dir)
             if not seen or seen == self._content_seen:
+                if seen and not keep.is_dir():
+                    # The cache was deleted: the safety copy of the content is made again.
+                    with contextlib.suppress(Exception):
+                        load_library_or_last_good(language_dir, keep)
                 self._reloading = False
                 return
             try:
-                library, problems = load_library_or_last_good(
-                    language_dir, last_good_dir(self.settings.cache_dir, self.settings.language))
+                library, problems = load_library_or_last_good(language_dir, keep)
             except Exception as error:  # nothing good at all: keep what is shown
                 problems, library = (str(error),), None
             if problems or library is None:
