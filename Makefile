@@ -16,7 +16,7 @@ APT_PACKAGES := espeak-ng pulseaudio pulseaudio-utils alsa-utils libasound2-plug
 	libmtdev1 libxrender1 libxi6 libxxf86vm1 fontconfig gcc python3-dev python3-venv sox xdotool \
 	cage xinit
 
-.PHONY: run test system venv lint typecheck benchmarks screenshots clean
+.PHONY: run test system venv lint typecheck benchmarks screenshots soak clean
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -51,6 +51,10 @@ run: venv
 	else \
 		exec $(BIN)/kiosk; \
 	fi
+
+# 2,000 scripted visits to one kiosk on the real parts: its memory, threads and descriptors.
+soak: venv
+	$(BIN)/python benchmarks/soak.py --visits 2000
 
 # Regenerates docs/screenshots/ from a real kiosk window on a private Xvfb display.
 screenshots: venv

@@ -1,0 +1,233 @@
+"""Soak: thousands of scripted visits to one kiosk, on the real parts; does it stay the same size?
+
+Run: .venv/bin/python benchmarks/soak.py [--visits 2000]   (`make soak`)
+
+One kiosk process, the whole time: the real window on a private Xvfb display, the real speaker
+(the natural voice's worker) playing into a PulseAudio null sink, the real listener on a
+pipe-source microphone with the neural recogniser's process behind it. Each visit, through the
+real controller:
+  touch    a topic tile and a section (Controller.activate, as a tap does);
+  keypad   a focus move and an activation, as key events into the window;
+  voice    every VOICE_EVERY visits, Talk and a spoken request fed into the microphone;
+  the end  the idle timeout passes (the controller's clock is moved on) and the visit ends,
+           as a visitor walking away.
+
+Printed: the kiosk's memory (RSS of its own process, and with its workers added), its threads
+and open file descriptors, at the start, after the warm-up (a tenth of the visits, at least
+50) and at the end, with the growth after warm-up per visit. Targets (issue 17): RSS grows by
+under 10 MB over 2,000 visits after warm-up; threads and descriptors stay flat. The exit status
+is 0 when they are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: A spoken request every this many visits (each takes a few seconds to say and decode).
+VOICE_EVERY = 10
+RSS_GROWTH_TARGET_MB = 10.0
+#: Visits before the figures count: the interface builds its spare controls and sentences,
+#: and the speech cache its index, over the first fifty or so (measured: 270 -> 274 MB).
+WARM_UP_VISITS = 50
+#: The kiosk's own RSS is also printed every this many visits, to tell a leak from a warm-up.
+SERIES_EVERY = 20
+TARGET_VISITS = 2000
+#: What the visitors say: a command, a name, a question.
+SAID = ("next section please", "second opinions", "what causes breast calcifications")
+
+
+def process_figures(pid: int) -> dict[str, float]:
+    """RSS (MB) of the kiosk's process, and of it with its workers; its threads and
+    descriptors. The workers' memory rises and falls by tens of MB with the sentence or the
+    utterance at hand, so the growth target is judged on the kiosk's own process."""
+    import psutil
+
+    main = psutil.Process(pid)
+    own = main.memory_info().rss
+    total = own
+    for child in main.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return {"rss_mb": own / 2**20, "all_rss_mb": total / 2**20, "threads": main.num_threads(),
+            "fds": main.num_fds()}
+
+
+def child(visits: int, fifo: Path, folder: Path) -> None:
+    """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
+    from kiosk.config import Settings
+    from kiosk.ui.app import create_app
+    from tests.listening.test_listener import MicrophoneFeeder
+    from tests.support.speech_fixtures import pad, synthesize
+
+    class Clock:
+        """Real time plus an offset that walks the idle timeout past in an instant."""
+
+        offset = 0.0
+
+        def __call__(self) -> float:
+            return time.monotonic() + self.offset
+
+    clock = Clock()
+    settings = replace(Settings(), fullscreen=False, cache_dir=folder / "cache",
+                       state_dir=folder / "state")
+    app = create_app(settings, clock=clock, size=(1280, 800))
+    from kivy.clock import Clock as KivyClock
+    from kivy.core.window import Window
+
+    microphone = MicrophoneFeeder(fifo)
+    spoken = [pad(synthesize(text, "en-us", 150), 0.4).astype("<i2").tobytes() for text in SAID]
+    samples: dict[str, dict[str, float]] = {}
+    series: list[float] = []
+    warm_up = max(WARM_UP_VISITS, visits // 10)
+    done = {"visits": 0, "voice": 0, "heard": 0}
+
+    def press(action: str) -> None:
+        code = next(code for code, name in app.keymap.items() if name == action)
+        Window.dispatch("on_key_down", code, 0, None, [])
+
+    def visit(number: int) -> Iterator[float]:
+        ctrl = app.controller
+        # Quicker than a visitor: every request cuts the speech of the one before, which
+        # stresses the speaker as much as patience would not.
+        ctrl.activate("topic:calcifications" if number % 2 else "topic:second-opinions")
+        yield 0.08
+        press("down")
+        yield 0.05
+        press("activate")
+        yield 0.08
+        topic = ctrl.state.topic or "calcifications"
+        section = app.library.topic(topic).sections[number % 2].id
+        ctrl.activate(f"section:{topic}/{section}")
+        yield 0.15
+        if number % VOICE_EVERY == 0:
+            done["voice"] += 1
+            ctrl.activate("talk")
+            yield 0.6  # the earcon, then the microphone opens
+            before = ctrl.state
+            microphone.speech.put(spoken[(number // VOICE_EVERY) % len(spoken)])
+            waited = 0.0
+            while ctrl.state == before and waited < 6.0:
+                yield 0.2
+                waited += 0.2
+            done["heard"] += ctrl.state != before
+        clock.offset += settings.idle_timeout_s + 1  # the visitor walks away
+        ctrl.tick()  # as the UI's clock does twice a second: the visit ends
+        yield 0.1
+
+    def script() -> Iterator[float]:
+        while app.controller is None:
+            yield 0.1
+        yield 3.0  # the engines settle (the voice and the recogniser load)
+        samples["start"] = process_figures(os.getpid())
+        for number in range(visits):
+            yield from visit(number)
+            done["visits"] += 1
+            if (number + 1) % SERIES_EVERY == 0:
+                series.append(round(process_figures(os.getpid())["rss_mb"], 1))
+            if number + 1 == warm_up:
+                samples["warm_up"] = process_figures(os.getpid())
+        yield 2.0
+        samples["end"] = process_figures(os.getpid())
+
+    steps = script()
+    state = {"next_at": 0.0}
+
+    def advance(_dt: float) -> None:
+        if time.monotonic() < state["next_at"]:
+            return
+        try:
+            state["next_at"] = time.monotonic() + next(steps)
+        except StopIteration:
+            KivyClock.unschedule(advance)
+            app.lock.unlock()
+            app.stop()
+
+    KivyClock.schedule_interval(advance, 0)
+    started = time.monotonic()
+    app.run()
+    microphone.close()
+    print("RESULT " + json.dumps({"samples": samples, "done": done, "warm_up": warm_up,
+                                  "series": series,
+                                  "seconds": time.monotonic() - started}), flush=True)
+
+
+def run(visits: int) -> dict[str, Any]:
+    """The soak on a private display and audio server; the child's figures."""
+    from tests.support.pulseaudio import PulseAudioServer
+    from tests.support.xvfb import XvfbDisplay
+
+    with XvfbDisplay(1280, 800) as display, tempfile.TemporaryDirectory() as folder:
+        server = PulseAudioServer().start()
+        try:
+            env = {**os.environ, **display.env, **server.env}
+            env.pop("SDL_AUDIODRIVER", None)
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--child", "--visits",
+                 str(visits), "--fifo", str(server.fifo), "--folder", folder],
+                env=env, capture_output=True, text=True, timeout=60 + visits * 10,
+            )
+        finally:
+            server.stop()
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"the soak's kiosk failed (exit {done.returncode}):\n"
+                           f"{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(line[len("RESULT "):])
+    return result
+
+
+def report(result: dict[str, Any]) -> bool:
+    """Print the figures; True when the targets are met (scaled to 2,000 visits)."""
+    samples, done = result["samples"], result["done"]
+    print(f"{done['visits']} visits in {result['seconds']:.0f} s, {done['voice']} of them with "
+          f"a spoken request ({done['heard']} acted on); warm-up {result['warm_up']} visits")
+    for name in ("start", "warm_up", "end"):
+        figures = samples[name]
+        print(f"  {name:8} RSS {figures['rss_mb']:6.1f} MB (with its workers "
+              f"{figures['all_rss_mb']:6.1f} MB)   threads {figures['threads']:3.0f}"
+              f"   open descriptors {figures['fds']:4.0f}")
+    print(f"  the kiosk's RSS every {SERIES_EVERY} visits (MB): "
+          + " ".join(f"{mb:.0f}" for mb in result.get("series", [])))
+    after = done["visits"] - result["warm_up"]
+    growth = samples["end"]["rss_mb"] - samples["warm_up"]["rss_mb"]
+    per_visit_kb = growth * 1024 / after if after else 0.0
+    at_target = per_visit_kb * (TARGET_VISITS - result["warm_up"]) / 1024
+    threads = samples["end"]["threads"] - samples["warm_up"]["threads"]
+    fds = samples["end"]["fds"] - samples["warm_up"]["fds"]
+    print(f"after warm-up: the kiosk's RSS {growth:+.1f} MB over {after} visits "
+          f"({per_visit_kb:+.1f} KB a visit, {at_target:+.1f} MB at that rate over "
+          f"{TARGET_VISITS}; target under {RSS_GROWTH_TARGET_MB:.0f} MB); threads {threads:+.0f}, "
+          f"descriptors {fds:+.0f} (target: flat)")
+    return bool(at_target < RSS_GROWTH_TARGET_MB and threads <= 0 and fds <= 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=TARGET_VISITS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fifo", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.visits, args.fifo, args.folder)
+        return 0
+    return 0 if report(run(args.visits)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
