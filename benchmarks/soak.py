@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 #: A spoken request every this many visits (each takes a few seconds to say and decode).
-VOICE_EVERY = 10
+VOICE_EVERY = 20
 RSS_GROWTH_TARGET_MB = 10.0
 #: Visits before the figures count: the interface builds its spare controls and sentences,
 #: and the speech cache its index, over the first fifty or so (measured: 270 -> 274 MB).
@@ -105,15 +105,15 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
         # Quicker than a visitor: every request cuts the speech of the one before, which
         # stresses the speaker as much as patience would not.
         ctrl.activate("topic:calcifications" if number % 2 else "topic:second-opinions")
-        yield 0.08
+        yield 0.04
         press("down")
-        yield 0.05
+        yield 0.03
         press("activate")
-        yield 0.08
+        yield 0.04
         topic = ctrl.state.topic or "calcifications"
         section = app.library.topic(topic).sections[number % 2].id
         ctrl.activate(f"section:{topic}/{section}")
-        yield 0.15
+        yield 0.1
         if number % VOICE_EVERY == 0:
             done["voice"] += 1
             ctrl.activate("talk")
@@ -127,7 +127,7 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
             done["heard"] += ctrl.state != before
         clock.offset += settings.idle_timeout_s + 1  # the visitor walks away
         ctrl.tick()  # as the UI's clock does twice a second: the visit ends
-        yield 0.1
+        yield 0.05
 
     def script() -> Iterator[float]:
         while app.controller is None:

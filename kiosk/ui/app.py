@@ -408,11 +408,11 @@ def build_app_class() -> type:
 
         def _sink_for(self, generation: int) -> EventSink:
             """The engine sink for one generation of engines: once new content has replaced
-            them, their last events are dropped."""
+            them, their last events are dropped. (Through `engine_sink`, which a test may wrap
+            to watch the engines.)"""
             def sink(engine_event: Event) -> None:
-                Clock.schedule_once(
-                    lambda _dt: self._deliver(engine_event)
-                    if generation == self._generation else None)
+                if generation == self._generation:
+                    self.engine_sink(engine_event)
             return sink
 
         def _deliver(self, engine_event: Event) -> None:
