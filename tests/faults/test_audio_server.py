@@ -27,7 +27,7 @@ import pytest
 
 from tests.listening.test_listener import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
-from tests.support.xvfb import XvfbDisplay, send_keys, window_ids
+from tests.support.xvfb import XvfbDisplay, kiosk_windows, send_keys
 
 pytestmark = [pytest.mark.real_audio, pytest.mark.real_window, pytest.mark.slow]
 
@@ -90,11 +90,8 @@ def test_the_kiosk_outlives_its_audio_server_with_the_microphone_open(tmp_path: 
             kiosk = subprocess.Popen([str(Path(sys.executable).with_name("kiosk")), "run"],
                                      env=env, stdout=log, stderr=log)
             try:
-                deadline = time.monotonic() + 120
-                while not (windows := window_ids(display.display, kiosk.pid)):
-                    assert kiosk.poll() is None, log_path.read_text(errors="replace")[-2000:]
-                    assert time.monotonic() < deadline, "the kiosk window never opened"
-                    time.sleep(0.5)
+                windows = kiosk_windows(display.display, kiosk,
+                                        lambda: log_path.read_text(errors="replace")[-2000:])
                 window = windows[-1]  # SDL's own window; the first is a helper
                 spoke = _sound_comes_back(server, display.display, window, within_s=60,
                                           keys=("KP_2",))  # a focus move, spoken

@@ -24,7 +24,7 @@ import pytest
 from kiosk.config import BUNDLED_CONTENT
 from tests.faults.test_audio_server import _sound_comes_back
 from tests.support.pulseaudio import PulseAudioServer
-from tests.support.xvfb import XvfbDisplay, send_keys, window_ids
+from tests.support.xvfb import XvfbDisplay, kiosk_windows, send_keys
 
 pytestmark = [pytest.mark.real_audio, pytest.mark.real_window, pytest.mark.slow]
 
@@ -94,11 +94,8 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
             process = subprocess.Popen([str(Path(sys.executable).with_name("kiosk")), "run"],
                                        env=env, stdout=log_file, stderr=log_file)
             try:
-                deadline = time.monotonic() + 120
-                while not (windows := window_ids(display.display, process.pid)):
-                    assert process.poll() is None, log.read_text(errors="replace")[-2000:]
-                    assert time.monotonic() < deadline, "the kiosk window never opened"
-                    time.sleep(0.5)
+                windows = kiosk_windows(display.display, process,
+                                        lambda: log.read_text(errors="replace")[-2000:])
                 running = Kiosk(process, server, display.display, windows[-1], log,
                                 folder / "cache", content, state)
                 assert running.serves(("KP_2",)) is not None, "the kiosk never spoke"

@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +78,18 @@ class XvfbDisplay:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def kiosk_windows(display: str, process: subprocess.Popen[Any], why: Callable[[], str],
+                  timeout_s: float = 120.0) -> list[str]:
+    """Wait for a started `kiosk run` to open its window; its X window ids (SDL's own is the
+    last). Fails with `why()` (the kiosk's log) if it ends first, or after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not (windows := window_ids(display, process.pid)):
+        assert process.poll() is None, why()
+        assert time.monotonic() < deadline, "the kiosk window never opened"
+        time.sleep(0.5)
+    return windows
 
 
 def window_ids(display: str, pid: int) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support.xvfb import XvfbDisplay, screen_pixels, window_geometry, window_ids
+from tests.support.xvfb import XvfbDisplay, kiosk_windows, screen_pixels, window_geometry
 
 pytestmark = [pytest.mark.real_window, pytest.mark.slow]
 
@@ -36,11 +36,7 @@ def test_the_installed_kiosk_fills_a_screen_with_no_window_manager(
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                  text=True)
         try:
-            deadline = time.monotonic() + 120
-            while not (windows := window_ids(display.display, kiosk.pid)):
-                assert kiosk.poll() is None, kiosk.communicate()[1]
-                assert time.monotonic() < deadline, "the kiosk window never opened"
-                time.sleep(0.5)
+            windows = kiosk_windows(display.display, kiosk, lambda: kiosk.communicate()[1])
             time.sleep(6)  # the content loads and the welcome screen is drawn
             geometries = [window_geometry(display.display, window) for window in windows]
             pixels = screen_pixels(display.display)
