@@ -14,6 +14,12 @@ asynchronous (espeak synthesises on its own thread). runAndWait() can return bef
 is written (a missing, stale or cut-off file), and a rate set while espeak is still busy can be
 lost. So each request waits for espeak's own end-of-message event, which pyttsx3 handles by
 writing the file, before it answers; the next request therefore starts with espeak idle.
+
+And one more: right after espeak starts, a rate set is only queued until the first synthesis,
+so the driver's cancel at the start of the first runAndWait() could drop it (CI once heard the
+first sentence at espeak's default 175 wpm instead of 120). The worker therefore renders one
+throwaway word at start-up, and before each request reads the rate back from espeak until it
+holds.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -91,6 +98,39 @@ def _synchronize() -> None:
         time.sleep(0.05)
 
 
+def _current_rate() -> int | None:
+    """The rate espeak will speak at now, or None if this pyttsx3 cannot tell."""
+    try:
+        from pyttsx3.drivers import _espeak
+
+        return int(_espeak.dll.espeak_GetParameter(_espeak.RATE, 1))
+    except (ImportError, AttributeError):
+        return None
+
+
+def _apply_rate(engine: Any, rate: int) -> None:
+    """Set the speaking rate and wait until espeak has taken it (a short bounded wait)."""
+    engine.setProperty("rate", rate)
+    _synchronize()
+    deadline = time.monotonic() + 1.0
+    while _current_rate() not in (rate, None) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        engine.setProperty("rate", rate)
+
+
+def _warm_up(engine: Any, finished: threading.Event, timed: bool) -> None:
+    """Render one word to a throwaway file, so that settings apply at once from then on."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-espeak-") as scratch:
+        path = Path(scratch) / "warm-up.wav"
+        finished.clear()
+        engine.save_to_file("ready", str(path))
+        engine.runAndWait()
+        if timed:
+            finished.wait(FINISH_TIMEOUT_S)
+        else:
+            _wait_for_file(path)
+
+
 def _wait_for_file(path: Path) -> None:
     """Without the end-of-message hook: wait until the file exists and stops growing."""
     deadline = time.monotonic() + FINISH_TIMEOUT_S
@@ -130,6 +170,7 @@ def main() -> int:
     words: list[list[int]] = []
     finished = threading.Event()
     timed = _hook_events(engine, words, finished)
+    _warm_up(engine, finished, timed)
     replies.write(json.dumps({"ok": True, "ready": True, "word_timing": timed}) + "\n")
     current_voice = ""
     #: Why each voice asked for and not found was replaced by the default.
@@ -147,12 +188,11 @@ def main() -> int:
                     # A mistyped voice must not silence the kiosk: the engine's default speaks,
                     # and every reply for that voice says so until the setting is mended.
                     unknown_voices[voice] = f"{error}; the default voice speaks instead"
-            engine.setProperty("rate", rate)
             engine.setProperty("volume", 1.0)
             # Let espeak apply those settings now: runAndWait() begins by calling the driver's
             # stop(), which cancels espeak's queue (and with it a rate not yet applied) if
             # espeak still looks busy.
-            _synchronize()
+            _apply_rate(engine, rate)
             words.clear()
             finished.clear()
             engine.save_to_file(text, path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -131,6 +133,24 @@ def test_synthesiser_renders_timed_words_and_leaves_no_files(tmp_path: Path) -> 
     finally:
         synth.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_first_rate_set_after_espeak_starts_holds_before_the_first_sentence() -> None:
+    """Right after start-up espeak only queues a rate, and the driver's cancel can drop it; the
+    worker's warm-up makes the rate take at once (the bug: a first sentence at 175 wpm)."""
+    probe = (
+        "import threading, pyttsx3\n"
+        "from kiosk.speech import _synth_worker as w\n"
+        "engine = pyttsx3.init('espeak')\n"
+        "done = threading.Event()\n"
+        "w._warm_up(engine, done, w._hook_events(engine, [], done))\n"
+        "w._apply_rate(engine, 120)\n"
+        "print(w._current_rate())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split()[-1] == "120", result.stdout
 
 
 @pytest.mark.real_audio
