@@ -13,6 +13,10 @@ Printed side by side for the two voices, with issue 16's targets: word error rat
 domain words heard right, every meaning-changing error (macro heard as micro or the reverse, a
 negation dropped or added, a number changed), and synthesis time per sentence (uncached: what a
 visitor waits for before the first sound of a sentence that is not pre-rendered).
+
+A compound the listener writes as two words ("non-cancerous", "micro calcifications") counts as
+the one word the content spells ("noncancerous"), and the joins are printed; nothing else is
+forgiven (a plural, a split into words the text does not have).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import contextlib
 import ctypes
 import importlib.metadata
+import itertools
 import multiprocessing
 import re
 import shutil
@@ -90,6 +95,31 @@ def normalise(text: str) -> list[str]:
     text = text.lower().replace("’", "'").replace("‘", "'")
     text = re.sub(r"\d+", lambda match: f" {spell(int(match.group(0)))} ", text)
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)*", text)
+
+
+def join_split_compounds(ref: Sequence[str], hyp: Sequence[str]) -> tuple[list[str], int]:
+    """`hyp` with two heard words joined where the text has them as one word, and how many.
+
+    The listener writes "non-cancerous" and "micro calcifications" for words the content spells
+    "noncancerous" and "microcalcifications": heard right, spelt apart. Joined only where the
+    joined word is in the text and the pair is not (so "may be" never becomes "maybe").
+    """
+    whole = set(ref)
+    pairs = set(itertools.pairwise(ref))
+    joined: list[str] = []
+    count = 0
+    index = 0
+    while index < len(hyp):
+        if index + 1 < len(hyp):
+            pair = (hyp[index], hyp[index + 1])
+            if pair[0] + pair[1] in whole and pair not in pairs:
+                joined.append(pair[0] + pair[1])
+                count += 1
+                index += 2
+                continue
+        joined.append(hyp[index])
+        index += 1
+    return joined, count
 
 
 def align(ref: Sequence[str], hyp: Sequence[str]) -> tuple[int, list[bool]]:
@@ -282,9 +312,12 @@ class Score:
     missed: Counter[str] = field(default_factory=Counter)
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     synth_s: list[float] = field(default_factory=list)
+    joined: int = 0  # compounds heard as two words ("non cancerous") and counted as one
 
     def add(self, text: str, heard: str, domain: frozenset[str]) -> None:
-        ref, hyp = normalise(text), normalise(heard)
+        ref = normalise(text)
+        hyp, joined = join_split_compounds(ref, normalise(heard))
+        self.joined += joined
         errors, right = align(ref, hyp)
         self.errors += errors
         self.words += len(ref)
@@ -353,6 +386,7 @@ def report(pairs: Sequence[tuple[Score, Score]], texts: int, listener: Listener)
             ("domain words heard right", pct(espeak.domain_heard, espeak.domain),
              pct(piper.domain_heard, piper.domain)),
             ("meaning-changing errors", str(len(espeak.changes)), str(len(piper.changes))),
+            ("compounds heard as two words", str(espeak.joined), str(piper.joined)),
             ("synthesis per sentence, mean", f"{mean_ms(espeak):.0f} ms",
              f"{mean_ms(piper):.0f} ms"),
             ("synthesis per sentence, p95", f"{p95_ms(espeak):.0f} ms",

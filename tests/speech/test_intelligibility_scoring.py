@@ -1,0 +1,30 @@
+"""The intelligibility benchmark's scoring (benchmarks/intelligibility.py): what counts as heard."""
+
+from __future__ import annotations
+
+from benchmarks.intelligibility import align, join_split_compounds, meaning_changes, normalise
+
+
+def test_a_compound_heard_as_two_words_counts_as_heard() -> None:
+    ref = normalise("Most calcifications are noncancerous, like microcalcifications.")
+    hyp, joined = join_split_compounds(
+        ref, normalise("Most calcifications are non-cancerous, like micro calcifications."))
+    assert joined == 2
+    assert align(ref, hyp) == (0, [True] * len(ref))
+
+
+def test_only_pairs_the_text_spells_as_one_word_are_joined() -> None:
+    # "may be" is two words in the text too: never joined, even where "maybe" was said.
+    ref = normalise("Maybe it may be benign.")
+    hyp, joined = join_split_compounds(ref, normalise("May be it may be benign."))
+    assert joined == 0 and hyp == ["may", "be", "it", "may", "be", "benign"]
+    # A word the text does not have stays two words, and counts as wrong.
+    ref = normalise("A radiologist reads it.")
+    hyp, joined = join_split_compounds(ref, normalise("A radio gist reads it."))
+    assert joined == 0 and align(ref, hyp)[0] == 2
+
+
+def test_meaning_changes_are_still_found_in_the_joined_words() -> None:
+    ref = normalise("Macrocalcifications aren't usually biopsied.")
+    hyp, _ = join_split_compounds(ref, normalise("Micro calcifications are usually biopsied."))
+    assert sorted(meaning_changes(ref, hyp)) == ["micro heard for macro", "negation dropped"]
