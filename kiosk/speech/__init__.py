@@ -7,11 +7,13 @@ is up, calls `speaker.prerender()` to fill the cache with the library's speech i
 
 from __future__ import annotations
 
+import sys
+
 from kiosk.config import Settings
 from kiosk.events import EventSink
 from kiosk.library import Library
 from kiosk.speech.earcons import EARCON_NAMES
-from kiosk.speech.player import Player
+from kiosk.speech.player import GIL_SWITCH_S, Player
 from kiosk.speech.render import Renderer, build_renderer, library_texts
 from kiosk.speech.speaker import KioskSpeaker
 from kiosk.speech.synth import Rendering, SynthesisError
@@ -34,4 +36,7 @@ def create_speaker(
 
     `device` names a PortAudio output device; by default ALSA's "pulse" device if there is one.
     """
+    # The audio callback is Python: hand it the GIL sooner (a process-wide setting, set where
+    # the process takes on a loudspeaker).
+    sys.setswitchinterval(GIL_SWITCH_S)
     return KioskSpeaker(settings, build_renderer(settings, library), Player(device), sink, library)

@@ -36,7 +36,16 @@ PLAYER_RATE = 22_050
 #: PulseAudio room, 20 s of reading with the microphone hearing it: 146 underruns at 12 ms
 #: (the listener holds the GIL up to 12.4 ms per piece of audio it decodes), none at 25 ms and
 #: above. 50 ms also covers the slowest UI frames measured (about 40 ms, benchmarks/ui.py).
+#: Tried again on 3 December with the shorter GIL switch below (and, once, pocketsphinx fed 10 ms
+#: at a time, which changed what it heard): 12 ms still underflowed 417 times in 120 s of live
+#: barge-in reading (50 ms: 3), and 25 ms gave first sound p50 46 / p95 75 ms (50 ms: 65 / 81).
+#: The 50 ms target for first sound needs recognition out of this process.
 OUTPUT_LATENCY_S = 0.05
+#: How long a busy Python thread keeps the GIL while another waits for it (Python's default is
+#: 5 ms). The audio callback waits at most this long behind Python code (C code that holds the
+#: GIL is not interrupted): measured with pocketsphinx decoding 30 ms frames beside a waiting
+#: thread on a loaded machine, its wait was at most 17 ms at 5 ms and 11 ms at 1 ms.
+GIL_SWITCH_S = 0.001
 #: Callbacks must run steadily this long after opening before audio is trusted to be heard
 #: (the ALSA pulse plugin drops what is written while it connects, and may stall a second or so).
 WARM_UP_S = 0.5
