@@ -16,12 +16,21 @@ sum, the sum of the peaks (an upper bound: the peaks need not coincide) and the 
 seen while sampling twice a second. The baseline, in the same run on the same display and audio
 server: the same visit with KIOSK_RECOGNIZER=fast (pocketsphinx alone, no neural process).
 Target (the issue): all the kiosk's processes together at most 550 MB RSS.
+
+With --piper-worker [--rate WPM], the Piper worker alone: a fresh one (kiosk.piper_worker, as the
+kiosk starts it) renders every content sentence through the lexicon, uncached, at the kiosk's
+default rate; before each sentence its peak is reset (/proc/PID/clear_refs), so VmHWM after the
+reply is that sentence's peak. Printed: the peaks (the largest, the median, how many over the
+worker's 250 MB target), VmRSS between sentences, render times and the audio's duration as the
+kiosk plays it (leading silence trimmed).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -318,7 +327,79 @@ def report(run: Run) -> tuple[int, int]:
     return rss, peak
 
 
+#: The issue's target for the speech worker alone.
+PIPER_TARGET_MB = 250.0
+
+
+def piper_worker(rate_wpm: int) -> int:
+    """Every content sentence rendered by a fresh Piper worker; its peak memory per sentence."""
+    from kiosk.config import BUNDLED_CONTENT, Settings
+    from kiosk.library import load_library
+    from kiosk.speech.lexicon import respell
+    from kiosk.speech.piper import PiperSynthesizer, find_voice, length_scale
+
+    library = load_library(BUNDLED_CONTENT / "en")
+    texts = [s.text for topic in library.topics for section in topic.sections
+             for s in section.sentences]
+    rate_wpm = rate_wpm or Settings().rate_wpm
+    work = Path(tempfile.mkdtemp(prefix="kiosk-piper-memory-"))
+    synth = PiperSynthesizer(work, find_voice(""))
+    peaks: list[float] = []  # MB, per sentence
+    afters: list[float] = []  # MB, once the sentence is done
+    times: list[float] = []  # seconds to render
+    audio: list[float] = []  # seconds as played
+    try:
+        synth.warm_up()
+        assert synth._process is not None
+        pid = synth._process.pid
+        started = memory_kb(pid)
+        for text in texts:
+            time.sleep(0.1)  # the last sentence's memory handed back
+            Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
+            begun = time.perf_counter()
+            spoken = respell(text, library.lexicon).spoken
+            rendering = synth.synthesize(spoken, rate_wpm, "")
+            took = time.perf_counter() - begun
+            figures = memory_kb(pid)
+            assert figures is not None and synth._process.pid == pid, "the worker ended"
+            time.sleep(0.1)
+            between = memory_kb(pid) or figures
+            peaks.append(figures[1] / 1024)
+            afters.append(between[0] / 1024)
+            times.append(took)
+            audio.append(rendering.duration_s)
+    finally:
+        synth.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"Piper worker memory: {len(texts)} content sentences at {rate_wpm} wpm (length_scale "
+          f"{length_scale(rate_wpm)}), load average {os.getloadavg()[0]:.2f}; MB = MiB")
+    if started is not None:
+        print(f"  started (model loaded, one word spoken): VmRSS {mb(started[0]).strip()} MB, "
+              f"VmHWM {mb(started[1]).strip()} MB")
+    over = sum(peak > PIPER_TARGET_MB for peak in peaks)
+    print(f"  peak while rendering a sentence (VmHWM): largest {max(peaks):.1f} MB, median "
+          f"{statistics.median(peaks):.1f} MB; over {PIPER_TARGET_MB:g} MB: {over} of {len(texts)}")
+    print(f"  between sentences (VmRSS): largest {max(afters):.1f} MB")
+    median_ms = statistics.median(times) * 1000
+    print(f"  render time: total {sum(times):.1f} s, median {median_ms:.0f} ms, "
+          f"longest {max(times) * 1000:.0f} ms")
+    print(f"  audio as played: total {sum(audio):.1f} s, longest sentence {max(audio):.2f} s")
+    for i in sorted(range(len(texts)), key=lambda i: -peaks[i])[:3]:
+        print(f"    {peaks[i]:5.1f} MB  {times[i] * 1000:4.0f} ms  {audio[i]:5.2f} s  "
+              f"{texts[i][:60]}")
+    verdict = "meets" if max(peaks) <= PIPER_TARGET_MB else "misses"
+    print(f"target at most {PIPER_TARGET_MB:g} MB RSS for the synthesis worker: {verdict} it")
+    return 0
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--piper-worker", action="store_true",
+                        help="measure the Piper worker alone over every content sentence")
+    parser.add_argument("--rate", type=int, default=0, help="words per minute (--piper-worker)")
+    arguments = parser.parse_args()
+    if arguments.piper_worker:
+        return piper_worker(arguments.rate)
     for tool in ("Xvfb", "xdotool", "pulseaudio", "parec"):
         if shutil.which(tool) is None:
             print(f"{tool} is needed: run `make test`, which installs it", file=sys.stderr)

@@ -13,18 +13,30 @@ model fails here, once, rather than on a visitor's first sentence).
 
 Piper reports no word timing, so each word gets a weight, its number of phonemes (punctuation
 adds a pause), from which the parent spreads word marks over the audio.
+
+Memory: the model's decoder needs scratch memory in proportion to the audio one run makes (about
+21 MB a second of speech here, on top of the 135 MB the loaded model takes), so a long sentence
+is rendered in pieces of at most PIECE_S seconds: cut after a clause (a comma, semicolon, colon
+or dash, which espeak-ng turns into a semicolon), and only where a clause alone is too long,
+between two words; never inside a [[ raw phonemes ]] block. The pieces are joined with about
+the pause the model makes at a comma (none between two words) and the sentence is normalised
+as a whole, as Piper normalises a sentence. onnxruntime's arena hands its memory back after
+every run, and glibc maps large blocks on their own, so what one piece used is given back
+before the next instead of piling up in the heap.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
 import wave
+from collections.abc import Sequence
 from typing import Any, TextIO
 
-from kiosk.worker_memory import memory_release
+from kiosk.worker_memory import map_large_blocks, memory_release
 
 #: onnxruntime threads: the machine has 2 cores, shared with the UI and speech recognition.
 THREADS = 1
@@ -35,6 +47,49 @@ PAUSE_WEIGHT = {",": 3, ";": 4, ":": 4, ".": 6, "!": 6, "?": 6}
 #: A token: a [[ raw phonemes ]] block (Piper's own syntax) or a run of non-space characters.
 _TOKEN = re.compile(r"\[\[.*?\]\]\S*|\S+")
 _WORD_CHAR = re.compile(r"[^\W_]")
+_RAW_PHONEMES = re.compile(r"\[\[(.*?)\]\]")
+
+#: The most audio, in seconds, that one run of the model is meant to make: the worker's peak is
+#: about 135 MB plus 21 MB a second of it (measured: docs/speech.md), and the 250 MB target
+#: leaves room for a run to come out a fifth longer than estimated, as Piper's randomness may.
+PIECE_S = 4.5
+#: Seconds of audio one run makes of n phonemes, estimated before it runs: n * (PHONEME_FIXED_S
+#: + PHONEME_SCALED_S * length_scale) + RUN_SCALED_S * length_scale (the silence at its ends).
+#: Fitted with the joe voice to the bundled content at three rates; a run may differ by 20%.
+PHONEME_FIXED_S = 0.0121
+PHONEME_SCALED_S = 0.0359
+RUN_SCALED_S = 0.274
+#: Silence put where a piece ending a clause meets the next, per unit of length_scale (0.24 s at
+#: 150 wpm). The model lengthens a piece's last syllable by itself, so with this a cut clause
+#: takes about 0.05 s longer than the model's own pause at that comma (0.37 s median, measured
+#: over the content's clause cuts). Where a clause too long alone is cut between two words no
+#: silence is put: that lengthening alone makes it about 0.2 s longer than unbroken speech.
+CLAUSE_PAUSE_S = 0.2
+#: Quiet kept on each side of a join (the fading end of a sound is not cut), in seconds.
+JOIN_EDGE_S = 0.01
+#: Below this fraction of a piece's peak, a sample at its edge is silence.
+QUIET = 0.002
+#: Phonemes after which espeak-ng ends a clause (Piper keeps them, then a space).
+CLAUSE_ENDS = frozenset(",;:")
+#: A phoneme that marks primary stress: a word without one is a function word ("the", "or").
+PRIMARY_STRESS = "ˈ"
+#: glibc serves blocks from this size (bytes) with their own mapping, given back when freed
+#: (measured: 13 MB off the peak, as glibc's own threshold keeps growing blocks in its heap).
+MMAP_THRESHOLD = 128 * 1024
+
+
+class _ShrinkingSession:
+    """The onnxruntime session, run with its arena's memory handed back after each run."""
+
+    def __init__(self, session: Any, run_options: Any) -> None:
+        self.session = session
+        self.run_options = run_options
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        return self.session.run(output_names, input_feed, run_options or self.run_options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
 
 
 def _protocol_stream() -> TextIO:
@@ -58,31 +113,147 @@ def _load(model: str, config: str) -> Any:
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = THREADS
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    # Without onnxruntime's own arena the scratch memory of a long sentence goes back to malloc,
-    # and memory_release() hands it to the system: measured here, the worker stays at about
-    # 142 MB between sentences instead of keeping its largest sentence's 310-340 MB (the peak
-    # while rendering the longest content sentence is about 420 MB either way).
-    options.enable_cpu_mem_arena = False
+    # onnxruntime's arena, emptied after every run (below), rather than no arena: without it the
+    # pieces of one sentence leave their scratch memory scattered in malloc's heap, which grows
+    # from piece to piece (measured: a 4.3 s piece at a time still peaked at 377 MB).
+    options.enable_cpu_mem_arena = True
+    # onnxruntime's memory patterns lay out a whole run's tensors in one block, planned from an
+    # earlier run with inputs of the same shape: here the audio's length changes even so, and
+    # measured, a sentence rendered again peaked up to about 100 MB above its first time.
+    options.enable_mem_pattern = False
     # PiperVoice.load() takes no session options, so the session is built here.
     session = onnxruntime.InferenceSession(
         model, sess_options=options, providers=["CPUExecutionProvider"]
     )
-    return PiperVoice(config=PiperConfig.from_dict(settings), session=session)
+    shrink = onnxruntime.RunOptions()
+    shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return PiperVoice(
+        config=PiperConfig.from_dict(settings), session=_ShrinkingSession(session, shrink)
+    )
 
 
 def _render(voice: Any, text: str, length_scale: float) -> Any:
-    """float32 audio for `text`, its sentences joined with a short gap."""
+    """float32 audio for `text`, its sentences (each rendered in pieces) joined with a gap."""
     import numpy as np
     from piper.config import SynthesisConfig
 
     config = SynthesisConfig(length_scale=length_scale)
-    gap = np.zeros(int(SENTENCE_GAP_S * voice.config.sample_rate), dtype=np.float32)
+    rate = voice.config.sample_rate
+    limit = max(1, int((PIECE_S - RUN_SCALED_S * length_scale)
+                       / (PHONEME_FIXED_S + PHONEME_SCALED_S * length_scale)))
+    raw = [list(block.strip()) for block in _RAW_PHONEMES.findall(text)]
+    gap = np.zeros(int(SENTENCE_GAP_S * rate), dtype=np.float32)
     parts: list[Any] = []
-    for chunk in voice.synthesize(text, config):
+    for phonemes in voice.phonemize(text):
+        if not phonemes:
+            continue
+        pieces = []
+        for start, end, clause in plan_pieces(phonemes, limit, raw_spans(phonemes, raw)):
+            ids = voice.phonemes_to_ids(phonemes[start:end])
+            pause = CLAUSE_PAUSE_S * length_scale if clause else 0.0
+            pieces.append((np.asarray(voice.phoneme_ids_to_audio(ids, config)), pause))
+        audio = _join(pieces, rate)
         if parts:
             parts.append(gap)
-        parts.append(chunk.audio_float_array)
+        # Normalised as a whole sentence, as Piper normalises each sentence it renders.
+        peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+        audio = audio / peak if peak > 1e-8 else np.zeros_like(audio)
+        parts.append(np.clip(audio, -1.0, 1.0).astype(np.float32))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def raw_spans(phonemes: Sequence[str], blocks: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+    """Where the text's [[ raw phonemes ]] blocks lie in `phonemes`: [(start, end), ...].
+
+    Piper copies a block's characters into the sentence's phonemes as they are. Every place
+    they occur is kept whole: protecting a look-alike stretch too costs at most a cut.
+    """
+    spans: list[tuple[int, int]] = []
+    for block in blocks:
+        size = len(block)
+        spans.extend((start, start + size) for start in range(len(phonemes) - size + 1)
+                     if size > 1 and list(phonemes[start:start + size]) == list(block))
+    return spans
+
+
+def plan_pieces(phonemes: Sequence[str], limit: int,
+                keep: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, bool]]:
+    """Cut a sentence's phonemes into pieces of at most `limit`: [(start, end, clause), ...].
+
+    `clause` says the piece ends a clause (it is False for the last piece and where a clause too
+    long on its own had to be cut between two words). Pieces take as many whole clauses as fit.
+    A clause cut between words is cut before a word without primary stress ("or", "to", "the")
+    that follows one with it, where that costs no extra piece; else into even pieces. Nothing is
+    cut inside a `keep` span (a [[ raw phonemes ]] block); a piece runs over `limit` only where
+    it has no other place to cut. The spaces where pieces meet belong to neither.
+    """
+    size = len(phonemes)
+
+    def free(cut: int) -> bool:
+        return not any(start < cut < end for start, end in keep)
+
+    clause_cuts = [i + 1 for i in range(size - 1)
+                   if phonemes[i] in CLAUSE_ENDS and phonemes[i + 1] == " " and free(i + 1)]
+    word_cuts = [i for i in range(1, size - 1)
+                 if phonemes[i] == " " and phonemes[i - 1] != " " and free(i)]
+    pieces: list[tuple[int, int, bool]] = []
+    start = 0
+    while size - start > limit:
+        reach = start + limit
+        clauses = [cut for cut in clause_cuts if start < cut <= reach]
+        words = [cut for cut in word_cuts if start < cut <= reach]
+        if clauses:
+            cut, clause = clauses[-1], True
+        elif words:
+            # The clause (to its end or the sentence's) shared evenly by as few pieces as hold it.
+            stop = next((cut for cut in clause_cuts if cut > reach), size)
+            count = math.ceil((stop - start) / limit)
+            target = start + (stop - start) / count
+            # Where it costs no extra piece and leaves no scrap, at a phrase boundary.
+            fitting = [cut for cut in words if stop - cut - 1 <= (count - 1) * limit] or words
+            phrases = [cut for cut in fitting if _phrase_boundary(phonemes, cut)
+                       and min(cut - start, stop - cut) >= limit // 4]
+            cut = min(phrases or fitting, key=lambda c: abs(c - target))
+            clause = False
+        else:
+            later = [cut for cut in clause_cuts + word_cuts if cut > reach]
+            if not later:
+                break
+            cut = min(later)
+            clause = cut in clause_cuts
+        pieces.append((start, cut, clause))
+        start = cut
+        while start < size and phonemes[start] == " ":
+            start += 1
+    pieces.append((start, size, False))
+    return [(a, b, clause) for a, b, clause in pieces if b > a]
+
+
+def _phrase_boundary(phonemes: Sequence[str], cut: int) -> bool:
+    """True if the space at `cut` follows a stressed word and comes before an unstressed one
+    ("or", "to", "the"): where a phrase may end."""
+    before = "".join(phonemes[:cut]).rsplit(" ", 1)[-1]
+    after = "".join(phonemes[cut + 1:]).split(" ", 1)[0]
+    return PRIMARY_STRESS in before and PRIMARY_STRESS not in after
+
+
+def _join(pieces: Sequence[tuple[Any, float]], rate: int) -> Any:
+    """The pieces' audio end to end: where two meet, the quiet at their edges is cut to
+    JOIN_EDGE_S and the first's pause (seconds) put between."""
+    import numpy as np
+
+    edge = int(JOIN_EDGE_S * rate)
+    out: list[Any] = []
+    for index, (audio, pause) in enumerate(pieces):
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        loud = np.flatnonzero(np.abs(audio) > QUIET * float(np.max(np.abs(audio), initial=0.0)))
+        first, last = (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, 0)
+        start = max(0, first - edge) if index > 0 else 0
+        end = min(len(audio), last + edge) if index < len(pieces) - 1 else len(audio)
+        out.append(audio[start:end])
+        if index < len(pieces) - 1:
+            out.append(np.zeros(int(pause * rate), dtype=np.float32))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
 def word_weights(voice: Any, text: str) -> list[list[int]]:
@@ -117,6 +288,7 @@ def _write_wav(path: str, audio: Any, rate: int) -> None:
 
 def main(argv: list[str]) -> int:
     replies = _protocol_stream()
+    map_large_blocks(MMAP_THRESHOLD)
     try:
         model, config = argv
         voice = _load(model, config)

@@ -17,6 +17,7 @@ import pytest
 
 from kiosk.config import Settings
 from kiosk.library import Library
+from kiosk.piper_worker import plan_pieces, raw_spans
 from kiosk.speech.piper import (
     FallbackSynthesizer,
     PiperSynthesizer,
@@ -117,6 +118,72 @@ def test_a_worker_killed_mid_sentence_costs_at_most_that_sentence(
     after = piper.synthesize(sentence(library, 1), 150, "")
     assert audible(after)
     assert piper._process is not None and piper._process.pid != victim.pid
+
+
+#: The issue's target: the synthesis worker at most 250 MB RSS.
+WORKER_TARGET_MB = 250
+
+
+def peak_mb(pid: int) -> float:
+    """VmHWM, the most resident memory the process has had, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM for process {pid}")
+
+
+def test_the_worker_stays_within_its_memory_target_on_the_longest_sentence(
+    tmp_path: Path, library: Library
+) -> None:
+    # A fresh worker, so its peak covers loading the model too. The decoder's scratch memory
+    # grows with the audio one run makes: whole, this sentence peaked at 420-520 MB.
+    longest = max((s.text for topic in library.topics for section in topic.sections
+                   for s in section.sentences), key=len)
+    settings = Settings()
+    synth = PiperSynthesizer(tmp_path, find_voice(""))
+    try:
+        renderings = [synth.synthesize(longest, settings.rate_wpm, "")]
+        # The slowest rate a visitor can choose makes the most audio; twice, as a sentence
+        # rendered again once took 80 MB more than the first time (onnxruntime's patterns).
+        renderings += [synth.synthesize(longest, settings.rate_min_wpm, "") for _ in range(2)]
+        assert synth._process is not None
+        peak = peak_mb(synth._process.pid)
+    finally:
+        synth.close()
+    assert peak <= WORKER_TARGET_MB, f"worker peaked at {peak:.0f} MB"
+    for rendering in renderings:
+        assert audible(rendering)
+        # Rendered in pieces and joined with a clause's pause: no silence longer than that.
+        quiet = np.abs(rendering.pcm.astype(np.int32)) <= 64
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
+        assert (edges[1::2] - edges[::2]).max() < 0.6 * rendering.rate
+
+
+def test_long_sentences_are_cut_after_clauses_and_never_inside_raw_phonemes() -> None:
+    phonemes = list("ɪf juː ɡɛt ɐ baɪʲˈɑːpsi, juː kæn sˈiːk ɐ sˈɛkənd əpˈɪniən; "
+                    "ðə dˈɑːktɚ wɪl lˈʊk æt ðə ɹɪzˈʌlts ænd ðə fˈɪlmz ɔːɹ ðə ɹᵻpˈɔːɹts.")
+
+    def pieces(phonemes: list[str], limit: int, keep: list[tuple[int, int]] | None = None
+               ) -> list[tuple[str, bool]]:
+        return [("".join(phonemes[a:b]), clause)
+                for a, b, clause in plan_pieces(phonemes, limit, keep or [])]
+
+    assert pieces(phonemes, 200) == [("".join(phonemes), False)]
+    # Whole clauses while they fit; a clause too long alone is cut between words, before an
+    # unstressed word ("and") rather than inside a phrase.
+    assert pieces(phonemes, 60) == [
+        ("ɪf juː ɡɛt ɐ baɪʲˈɑːpsi, juː kæn sˈiːk ɐ sˈɛkənd əpˈɪniən;", True),
+        ("ðə dˈɑːktɚ wɪl lˈʊk æt ðə ɹɪzˈʌlts", False),
+        ("ænd ðə fˈɪlmz ɔːɹ ðə ɹᵻpˈɔːɹts.", False),
+    ]
+    # A [[ raw phonemes ]] block is one piece of sound even with a comma in it.
+    raw = list("həlˈoʊ, wˈɜːld")
+    greeting = list("sˈeɪ ") + raw + list(", ðˈɛn stˈɑːp.")
+    assert raw_spans(greeting, [raw]) == [(5, 5 + len(raw))]
+    assert pieces(greeting, 12) == [("sˈeɪ həlˈoʊ,", True), ("wˈɜːld,", True),
+                                    ("ðˈɛn stˈɑːp.", False)]
+    assert pieces(greeting, 12, raw_spans(greeting, [raw])) == [
+        ("sˈeɪ", False), ("həlˈoʊ, wˈɜːld,", True), ("ðˈɛn stˈɑːp.", False)]
 
 
 def test_estimated_marks_share_the_audible_span_by_weight() -> None:
