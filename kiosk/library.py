@@ -32,7 +32,7 @@ MAX_TITLE_CHARS = 40
 
 TOPIC_KEYS = frozenset({"id", "title", "order", "aliases", "sections"})
 SECTION_KEYS = frozenset({"aliases"})
-LEXICON_KEYS = frozenset({"say", "phones"})
+LEXICON_KEYS = frozenset({"say", "ipa", "phones"})
 #: ARPAbet phones known to the pocketsphinx en-US model.
 ARPABET = frozenset({
     "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH",
@@ -171,12 +171,15 @@ class Topic:
 
 @dataclass(frozen=True, slots=True)
 class LexiconEntry:
-    """How to say a word (`say`, text for the synthesiser) and hear it (`phones`, ARPAbet)."""
+    """How to say a word (`say`, text for the synthesiser; `ipa`, phonemes for the natural
+    voice) and hear it (`phones`, ARPAbet)."""
 
     word: str
     say: str | None
     phones: str | None
     line: int
+    #: IPA as espeak-ng writes it (Piper's phoneme set), given to Piper as a [[ ]] block.
+    ipa: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,7 +573,7 @@ def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
         line = _key_line(lines, word)
         if not isinstance(entry, dict) or not entry:
             problems.add(
-                path, line, "bad-entry", f'{word!r} needs say = "..." and/or phones = "..."'
+                path, line, "bad-entry", f'{word!r} needs say, ipa and/or phones = "..."'
             )
             continue
         for key in entry:
@@ -579,12 +582,20 @@ def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
                     path,
                     line,
                     "unknown-key",
-                    f"unknown key {key!r} for {word!r}; known: say, phones",
+                    f"unknown key {key!r} for {word!r}; known: say, ipa, phones",
                 )
-        say, phones = entry.get("say"), entry.get("phones")
+        say, ipa, phones = entry.get("say"), entry.get("ipa"), entry.get("phones")
         if say is not None and (not isinstance(say, str) or not say.strip()):
             problems.add(path, line, "bad-entry", f"say for {word!r} must be non-empty text")
             say = None
+        if ipa is not None and (
+            not isinstance(ipa, str) or not ipa.strip() or any(c in ipa for c in "[]")
+        ):
+            problems.add(
+                path, line, "bad-entry",
+                f"ipa for {word!r} must be phonemes such as 'bɪnˈaɪn', without brackets",
+            )
+            ipa = None
         if phones is not None:
             unknown = [p for p in str(phones).split() if p not in ARPABET]
             if not isinstance(phones, str) or not phones.split() or unknown:
@@ -595,7 +606,7 @@ def _load_lexicon(path: Path, problems: _Problems) -> dict[str, LexiconEntry]:
                     f"phones for {word!r} must be ARPAbet phones such as 'K AE L'; not {unknown}",
                 )
                 phones = None
-        entries[word.lower()] = LexiconEntry(word.lower(), say, phones, line)
+        entries[word.lower()] = LexiconEntry(word.lower(), say, phones, line, ipa)
     return entries
 
 

@@ -259,7 +259,9 @@ def _join(pieces: Sequence[tuple[Any, float]], rate: int) -> Any:
 def word_weights(voice: Any, text: str) -> list[list[int]]:
     """[[start, end, weight], ...]: each word's characters (punctuation left out) and phonemes.
 
-    A token with no letters or digits (a dash) gets start == end: a pause, not a word.
+    A token with no letters or digits (a dash) gets start == end: a pause, not a word. A
+    [[ phonemes ]] block (a lexicon word) spans the whole block, which the renderer maps back to
+    the word it stands for.
     """
     words: list[list[int]] = []
     for match in _TOKEN.finditer(text):
@@ -267,7 +269,9 @@ def word_weights(voice: Any, text: str) -> list[list[int]]:
         phonemes = sum(len(s) - s.count(" ") for s in voice.phonemize(token))
         weight = phonemes + PAUSE_WEIGHT.get(token.rstrip("\"'’”)]")[-1:], 0)
         letters = [m.start() for m in _WORD_CHAR.finditer(token)]
-        if token.startswith("[[") or not letters:
+        if token.startswith("[["):
+            start, end = match.start(), match.start() + token.index("]]") + 2
+        elif not letters:
             start = end = match.start()
         else:
             start, end = match.start() + letters[0], match.start() + letters[-1] + 1

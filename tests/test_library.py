@@ -250,6 +250,17 @@ def test_lexicon_with_bad_phones(tmp_path: Path) -> None:
     assert ("lexicon.toml", 4, "bad-phones") in problems_of(root)
 
 
+def test_lexicon_ipa_is_kept_and_a_bracketed_one_refused(tmp_path: Path) -> None:
+    root = make_tree(tmp_path, {"a.md": GOOD_TOPIC})
+    lexicon = root / "lexicon.toml"
+    lexicon.write_text('[words.benign]\nsay = "be-nine"\nipa = "bɪnˈaɪn"\n', encoding="utf-8")
+    entry = load_library(root).lexicon["benign"]
+    assert (entry.say, entry.ipa) == ("be-nine", "bɪnˈaɪn")
+    lexicon.write_text('[words.good]\nipa = "ɡˈʊd"\n\n[words.bad]\nipa = "[[bˈæd]]"\n',
+                       encoding="utf-8")
+    assert ("lexicon.toml", 4, "bad-entry") in problems_of(root)
+
+
 def test_load_library_raises_with_every_problem(tmp_path: Path) -> None:
     broken = GOOD_TOPIC.replace('id = "alpha"\n', "").replace("Only sentence.\n", "")
     root = make_tree(tmp_path, {"alpha.md": broken})

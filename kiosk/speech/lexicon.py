@@ -1,4 +1,7 @@
-"""Apply the content lexicon's `say` respellings before synthesis, keeping a map back to the text.
+"""Apply the content lexicon before synthesis, keeping a map back to the text.
+
+A voice that reads phonemes (Piper) gets a word's `ipa` as a [[ ]] block where the lexicon has
+one; espeak-ng, and Piper for words without `ipa`, get the `say` respelling.
 
 The synthesiser reads the respelled text, so its word positions are positions in that text; the
 screen highlights the original. `SpokenText.to_original` maps one onto the other.
@@ -42,9 +45,16 @@ class SpokenText:
         return low, high
 
 
-def respell(text: str, lexicon: Mapping[str, LexiconEntry]) -> SpokenText:
-    """Replace each whole word that has a `say` entry (case-insensitively) by its respelling."""
+def respell(
+    text: str, lexicon: Mapping[str, LexiconEntry], phonemes: bool = False
+) -> SpokenText:
+    """Replace each whole word that has an entry (case-insensitively) by its respelling, or by
+    its [[ ipa ]] block when the synthesiser reads `phonemes`."""
     sayings = {word: entry.say for word, entry in lexicon.items() if entry.say}
+    if phonemes:
+        sayings.update(
+            {word: f"[[{entry.ipa.strip()}]]" for word, entry in lexicon.items() if entry.ipa}
+        )
     if not sayings:
         return SpokenText(text, text, ())
     parts: list[str] = []
@@ -67,6 +77,9 @@ def respell(text: str, lexicon: Mapping[str, LexiconEntry]) -> SpokenText:
 
 
 def lexicon_digest(lexicon: Mapping[str, LexiconEntry]) -> str:
-    """A short fingerprint of every `say` entry, part of each cache key."""
-    text = "\n".join(f"{word}={entry.say}" for word, entry in sorted(lexicon.items()) if entry.say)
+    """A short fingerprint of every `say` and `ipa` entry, part of each cache key."""
+    text = "\n".join(
+        f"{word}={entry.say}|{entry.ipa}"
+        for word, entry in sorted(lexicon.items()) if entry.say or entry.ipa
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -155,6 +155,8 @@ class PiperSynthesizer:
             start_timeout_s, env,
         )
         self.sample_rate = 22_050
+        #: Piper reads the lexicon's [[ ipa ]] blocks (espeak-ng's IPA, its own phoneme set).
+        self.reads_phonemes = True
 
     @property
     def _process(self) -> subprocess.Popen[str] | None:
@@ -233,6 +235,11 @@ class FallbackSynthesizer:
     @property
     def ident(self) -> str:
         return self.active.ident
+
+    @property
+    def reads_phonemes(self) -> bool:
+        """True while Piper speaks: it reads the lexicon's [[ ipa ]] blocks; espeak-ng does not."""
+        return self._preferred is not None
 
     @property
     def description(self) -> str:

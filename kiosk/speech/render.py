@@ -95,8 +95,14 @@ class Renderer:
         hit = self.cached(text, rate_wpm)
         if hit is not None:
             return hit
-        spoken = respell(text, self.lexicon)
+        phonemes = self._reads_phonemes()
+        spoken = respell(text, self.lexicon, phonemes)
         raw = self.synthesizer.synthesize(spoken.spoken, rate_wpm, self.voice)
+        if phonemes and not self._reads_phonemes():
+            # The natural voice failed during this call and espeak-ng read the [[ ]] blocks,
+            # which it cannot: say the text again with the respellings.
+            spoken = respell(text, self.lexicon)
+            raw = self.synthesizer.synthesize(spoken.spoken, rate_wpm, self.voice)
         words = []
         for word in raw.words:
             start, end = spoken.to_original(word.start, word.end)
@@ -106,6 +112,9 @@ class Renderer:
         if self.cache is not None and self.cacheable(text) and len(rendering.pcm):
             self.cache.put(self.key(text, rate_wpm), rendering)
         return rendering
+
+    def _reads_phonemes(self) -> bool:
+        return bool(getattr(self.synthesizer, "reads_phonemes", False))
 
     def warm_up(self) -> None:
         """Get the synthesiser ready before the first sentence is needed."""

@@ -7,7 +7,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,17 +29,6 @@ from kiosk.speech.render import build_renderer
 from kiosk.speech.synth import Rendering, SynthesisError
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
-
-
-@pytest.fixture(scope="module")
-def piper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PiperSynthesizer]:
-    """One worker for the module: it loads a 63 MB model."""
-    synth = PiperSynthesizer(tmp_path_factory.mktemp("piper-scratch"), find_voice(""))
-    try:
-        yield synth
-    finally:
-        synth.close()
-    assert list(synth.scratch_dir.iterdir()) == []  # no audio left behind
 
 
 def sentence(library: Library, index: int = 0) -> str:
