@@ -18,11 +18,11 @@ server: the same visit with KIOSK_RECOGNIZER=fast (pocketsphinx alone, no neural
 Target (the issue): all the kiosk's processes together at most 550 MB RSS.
 
 With --piper-worker [--rate WPM], the Piper worker alone: a fresh one (kiosk.piper_worker, as the
-kiosk starts it) renders every content sentence through the lexicon, uncached, at the kiosk's
-default rate; before each sentence its peak is reset (/proc/PID/clear_refs), so VmHWM after the
-reply is that sentence's peak. Printed: the peaks (the largest, the median, how many over the
-worker's 250 MB target), VmRSS between sentences, render times and the audio's duration as the
-kiosk plays it (leading silence trimmed).
+kiosk starts it) renders every content sentence, through the lexicon as the renderer gives it
+to Piper, uncached, at the kiosk's default rate; before each sentence its peak is reset
+(/proc/PID/clear_refs), so VmHWM after the reply is that sentence's peak. Printed: the peaks
+(the largest, the median, how many over the worker's 250 MB target), VmRSS between sentences,
+render times and the audio's duration as the kiosk plays it (leading silence trimmed).
 """
 
 from __future__ import annotations
@@ -357,7 +357,8 @@ def piper_worker(rate_wpm: int) -> int:
             time.sleep(0.1)  # the last sentence's memory handed back
             Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
             begun = time.perf_counter()
-            spoken = respell(text, library.lexicon).spoken
+            # As the renderer gives it to Piper: the lexicon's ipa entries as [[ ]] blocks.
+            spoken = respell(text, library.lexicon, synth.reads_phonemes).spoken
             rendering = synth.synthesize(spoken, rate_wpm, "")
             took = time.perf_counter() - begun
             figures = memory_kb(pid)
