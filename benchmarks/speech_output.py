@@ -43,6 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.memory import memory_kb  # noqa: E402
 from kiosk.config import BUNDLED_CONTENT, Settings  # noqa: E402
 from kiosk.events import Event, EventType  # noqa: E402
 from kiosk.library import load_library  # noqa: E402
@@ -216,13 +217,8 @@ def descendants(pid: int) -> list[int]:
 
 
 def vm_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    figures = memory_kb(pid)
+    return figures[1] / 1024 if figures is not None else float("nan")
 
 
 def main() -> int:

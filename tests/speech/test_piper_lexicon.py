@@ -3,8 +3,6 @@ respelling, and a Piper that fails mid-call has the text said again with the res
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kiosk.library import LexiconEntry, Library
 from kiosk.speech.lexicon import lexicon_digest, respell
 from kiosk.speech.piper import PiperSynthesizer, find_voice
@@ -49,7 +47,7 @@ class _FailsOverDuringTheCall(FakeSynthesizer):
         return super().synthesize(text, rate_wpm, voice)
 
 
-def test_a_voice_that_falls_back_mid_call_gets_the_respelling(tmp_path: Path) -> None:
+def test_a_voice_that_falls_back_mid_call_gets_the_respelling() -> None:
     synth = _FailsOverDuringTheCall()
     words = lexicon(benign=("be-nine", "bɪnˈaɪn"))
     renderer = Renderer(synth, None, words, "")
