@@ -2,8 +2,12 @@
 
 It sits outside kiosk.listening so that starting it imports nothing but faster-whisper: the
 listening package would bring in pocketsphinx, the understanding and their memory. The model is
-loaded once; then each request, (number, 16 kHz mono s16le audio, prompt), is answered on the
-same socket with (number, text, avg_logprob, no_speech_prob, ms). Audio stays in memory.
+loaded once; then each request, (number, 16 kHz mono s16le audio, prompt, rows), is answered on
+the same socket. With no rows it is transcribed: (number, text, avg_logprob, no_speech_prob, ms).
+With rows (texts, such as what Whisper heard and some of the kiosk's own phrasings) each is
+scored against the audio: (number, [(its tokens' summed log probability, tokens), ...], ms); the
+recogniser uses that to tell which phrasing a garbled transcript was (docs/voice.md, "Phrasings
+scored by Whisper"). Audio stays in memory.
 
 Whisper was trained on 30 s windows, and faster-whisper's `transcribe` pads every utterance to
 one; the encoder's cost grows with the window, and a request to the kiosk lasts a few seconds.
@@ -31,6 +35,9 @@ SHORT_WINDOW_FRAMES = 1000
 FULL_WINDOW_FRAMES = 3000
 #: Prompt tokens kept, as faster-whisper keeps them: half of the decoder's 448 positions.
 PROMPT_TOKENS = 223
+#: Scoring rows encode the utterance and this much more (mel frames), in whole seconds: each row
+#: runs the decoder's attention over the whole window, so a short one makes rows cheap.
+SCORING_MARGIN_FRAMES = 200
 
 
 class Transcriber:
@@ -80,6 +87,28 @@ class Transcriber:
         text = self.tokenizer.decode(ids).strip()
         return text, avg_logprob if text else -10.0, result.no_speech_prob
 
+    def score(self, audio: Any, rows: list[str]) -> list[tuple[float, int]]:
+        """Each row's (total log probability, tokens) as what was said, teacher-forced (no
+        prompt)."""
+        import ctranslate2
+        import numpy as np
+        from faster_whisper.audio import pad_or_trim
+
+        if len(audio) < 160 or not rows:
+            return [(-1e9, 1)] * len(rows)
+        features = self.model.feature_extractor(audio)[:, :SHORT_WINDOW_FRAMES]
+        frames = features.shape[-1]
+        window = min(SHORT_WINDOW_FRAMES, (frames + SCORING_MARGIN_FRAMES) // 100 * 100)
+        encoded = np.asarray(self.model.encode(pad_or_trim(features, window)))
+        tokens = [self.tokenizer.encode(" " + row.strip()) or [self.tokenizer.eot]
+                  for row in rows]
+        batch = ctranslate2.StorageView.from_array(np.repeat(encoded, len(rows), axis=0))
+        start = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        aligned = self.model.model.align(batch, start, tokens, [frames // 2] * len(rows),
+                                         median_filter_width=1)
+        probabilities = [np.maximum(np.asarray(one.text_token_probs), 1e-12) for one in aligned]
+        return [(float(np.sum(np.log(each))), max(1, len(each))) for each in probabilities]
+
 
 def serve(connection: Connection, model_dir: str, threads: int) -> None:
     """Load the model once, then answer requests until the socket closes or None comes."""
@@ -101,12 +130,16 @@ def serve(connection: Connection, model_dir: str, threads: int) -> None:
             return
         if request is None:
             return
-        number, pcm, prompt = request
+        number, pcm, prompt, rows = request
         started = time.perf_counter()
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        text, avg_logprob, no_speech = transcriber.transcribe(audio, prompt)
-        connection.send((number, text, avg_logprob, no_speech,
-                         (time.perf_counter() - started) * 1000))
+        if rows:
+            scores = transcriber.score(audio, list(rows))
+            connection.send((number, scores, (time.perf_counter() - started) * 1000))
+        else:
+            text, avg_logprob, no_speech = transcriber.transcribe(audio, prompt)
+            connection.send((number, text, avg_logprob, no_speech,
+                             (time.perf_counter() - started) * 1000))
         del audio
         release()
 

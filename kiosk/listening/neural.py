@@ -21,9 +21,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from speech_recognition import AudioData
 
@@ -56,6 +58,19 @@ class NeuralHeard:
     #: The model's own estimate that the audio held no speech.
     no_speech_prob: float
     ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class RowScore:
+    """How likely Whisper finds a text as the words of an utterance."""
+
+    #: The sum of its tokens' log probabilities (0 is certain).
+    total: float
+    tokens: int
+
+    @property
+    def per_token(self) -> float:
+        return self.total / self.tokens
 
 
 def default_model_dir() -> Path:
@@ -177,6 +192,25 @@ class NeuralRecognizer:
     def transcribe(self, audio: AudioData, timeout_s: float = UTTERANCE_TIMEOUT_S
                    ) -> NeuralHeard | None:
         """What the model heard in one utterance; None if the process failed."""
+        answer = self._ask(audio, (), timeout_s)
+        if answer is None:
+            return None
+        text, logprob, no_speech, ms = answer
+        return NeuralHeard(text, logprob, no_speech, ms)
+
+    def score(self, audio: AudioData, rows: Sequence[str],
+              timeout_s: float = UTTERANCE_TIMEOUT_S) -> list[RowScore] | None:
+        """How likely the model finds each row as the words of this utterance; None if the
+        process failed."""
+        if not rows:
+            return []
+        answer = self._ask(audio, tuple(rows), timeout_s)
+        return None if answer is None else [RowScore(total, tokens) for total, tokens in answer[0]]
+
+    def _ask(self, audio: AudioData, rows: tuple[str, ...], timeout_s: float
+             ) -> tuple[Any, ...] | None:
+        """One request to the process, and its answer without the request's number; None if
+        the process failed (it is then started again)."""
         # The model hears 16 kHz 16-bit mono; SpeechRecognition converts what is not.
         pcm16 = audio.get_raw_data(convert_rate=RATE, convert_width=2)
         with self._lock:
@@ -192,12 +226,12 @@ class NeuralRecognizer:
             assert connection is not None
             self._number += 1
             try:
-                connection.send((self._number, pcm16, self.prompt))
+                connection.send((self._number, pcm16, self.prompt, rows))
                 deadline = time.monotonic() + timeout_s
                 while connection.poll(max(0.0, deadline - time.monotonic())):
-                    number, text, logprob, no_speech, ms = connection.recv()
+                    number, *answer = connection.recv()
                     if number == self._number:
-                        return NeuralHeard(text, logprob, no_speech, ms)
+                        return tuple(answer)
                 reason = f"no answer in {timeout_s:g} s"
             except (EOFError, OSError) as error:
                 reason = f"the process ended ({type(error).__name__})"

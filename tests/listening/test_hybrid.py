@@ -11,11 +11,13 @@ from speech_recognition import AudioData
 
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
-from kiosk.listening.neural import NeuralHeard
+from kiosk.listening.neural import NeuralHeard, RowScore
 from kiosk.listening.recognizer import (
     FAST_PATH_CONFIDENCE,
     NEURAL_MAYBE_LOGPROB,
     NEURAL_MIN_LOGPROB,
+    RESCORE_MAX_DEFICIT,
+    RESCORE_MIN_MARGIN,
     Recognizer,
 )
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
@@ -24,15 +26,26 @@ pytestmark = pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")
 
 
 class StandInNeural:
-    """Answers every utterance with one transcript, and records the audio it was given."""
+    """Answers every utterance with one transcript, and records the audio it was given; scores
+    rows from a table (None: the process failed), and records the rows it was asked about."""
 
     def __init__(self) -> None:
         self.answer: NeuralHeard | None = None
         self.heard: list[AudioData] = []
+        self.row_totals: dict[str, float] | None = None
+        self.rows: list[str] = []
 
     def transcribe(self, audio: AudioData) -> NeuralHeard | None:
         self.heard.append(audio)
         return self.answer
+
+    def score(self, audio: AudioData, rows: list[str]) -> list[RowScore] | None:
+        assert audio in self.heard  # the utterance Whisper heard, still in memory
+        self.rows = list(rows)
+        if self.row_totals is None:
+            return None
+        # Rows not in the table are far less likely; three tokens a row.
+        return [RowScore(self.row_totals.get(row, -30.0), 3) for row in rows]
 
     def close(self) -> None:
         pass
@@ -141,6 +154,49 @@ def test_both_recognisers_agreeing_is_enough(rig: tuple[Recognizer, StandInNeura
     disagreed = recognizer._combined(unsure, other)
     assert disagreed.name is IntentName.NONE
     assert disagreed.maybe is not None and disagreed.maybe.name is IntentName.LOUDER
+
+
+def _home_screen_scored(rig: tuple[Recognizer, StandInNeural], below_whisper: float) -> Intent:
+    """Whisper heard "Foam screen please."; the kiosk's "home screen please" scores this much
+    below those words."""
+    recognizer, neural = rig
+    neural.answer = NeuralHeard("Foam screen please.", -0.6, 0.05, 300.0)
+    neural.row_totals = {"Foam screen please.": -3.0, "Home screen please.": -3.0 - below_whisper}
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert "Home screen please." in neural.rows and neural.rows[0] == "Foam screen please."
+    return intent
+
+
+def test_a_kiosk_phrasing_whisper_finds_nearly_as_likely_as_its_words_is_taken(
+    rig: tuple[Recognizer, StandInNeural]
+) -> None:
+    """Whisper's words mean nothing, but scored against the audio the kiosk's own "home screen
+    please" is nearly as likely: that is what was said."""
+    intent = _home_screen_scored(rig, 2.0)
+    assert (intent.name, rig[0].last_path) == (IntentName.HOME, "rescored")
+
+
+def test_a_phrasing_far_below_whispers_words_is_not_taken(
+    rig: tuple[Recognizer, StandInNeural]
+) -> None:
+    intent = _home_screen_scored(rig, RESCORE_MAX_DEFICIT + 1.0)
+    assert (intent.name, rig[0].last_path) == (IntentName.NONE, "neural")
+
+
+def test_a_phrasing_with_a_close_rival_of_another_meaning_is_not_taken(
+    rig: tuple[Recognizer, StandInNeural]
+) -> None:
+    recognizer, neural = rig
+    # Close to both "go home" and "slower": both are among the phrasings scored.
+    neural.answer = NeuralHeard("Go home slower.", -0.6, 0.05, 300.0)
+    neural.row_totals = {"Go home slower.": -3.0, "Go home.": -4.0,
+                         "Slower.": -4.0 - RESCORE_MIN_MARGIN / 2}
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert {"Go home.", "Slower."} <= set(neural.rows)
+    assert intent.name is IntentName.NONE
+    neural.row_totals["Slower."] = -4.0 - RESCORE_MIN_MARGIN - 1.0
+    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    assert intent.name is IntentName.HOME
 
 
 def test_barge_in_hears_a_stop_said_over_the_reading(

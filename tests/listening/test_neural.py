@@ -73,6 +73,22 @@ def test_an_utterance_longer_than_the_short_window_is_heard_to_its_end(
     assert heard is not None and "calcification" in heard.text.lower()
 
 
+def test_the_phrasing_that_was_said_scores_best(neural: NeuralRecognizer) -> None:
+    """Scored against the audio, the words said are far more likely than other phrasings, and
+    about as likely as what Whisper itself heard."""
+    speech = _speech("go back to the main screen please")
+    heard = neural.transcribe(speech)
+    assert heard is not None
+    rows = [heard.text, "Go back to the main screen please.", "Stop reading please.",
+            "What are breast calcifications?"]
+    scores = neural.score(speech, rows)
+    assert scores is not None and len(scores) == len(rows)
+    own, said, *others = scores
+    assert all(said.total > other.total + 8 for other in others)
+    assert own.total - said.total < 3 and said.per_token > -1.5
+    assert all(score.tokens >= 3 for score in scores)
+
+
 def test_an_empty_utterance_is_no_speech(neural: NeuralRecognizer) -> None:
     heard = neural.transcribe(AudioData(b"", 16_000, 2))
     assert heard is not None and heard.text == ""
