@@ -65,7 +65,8 @@ class Finding:
 
 def _commands_problem(library: Library) -> str:
     """The first line of what is wrong with the content's commands file, or ''."""
-    from kiosk.understanding import CommandsError, Understanding
+    from kiosk.command_words import CommandsError
+    from kiosk.understanding import Understanding
 
     try:
         Understanding(library)

@@ -1,8 +1,9 @@
 """Content as data: content/<lang>/ -> Library of Topic -> Section -> Sentence, validated.
 
 A content tree holds `topics/*.md` (TOML front matter between `+++` lines, then `## Title {#id}`
-sections), `strings.toml` (interface wording) and optionally `lexicon.toml` (pronunciations shared
-by the speech and listening sides). Every problem is reported as a ContentProblem naming the file
+sections), `strings.toml` (interface wording), optionally `lexicon.toml` (pronunciations shared
+by the speech and listening sides) and `commands.toml` (command phrasings, checked here by
+kiosk.command_words). Every problem is reported as a ContentProblem (kiosk.problems) naming the file
 and line; loading either returns a whole Library or raises ContentError with all problems found.
 """
 
@@ -19,8 +20,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kiosk.command_words import COMMANDS_FILE, check_commands
 from kiosk.files import TEXT_ENCODING
 from kiosk.intents import COMMAND_INTENTS
+from kiosk.problems import ContentProblem
 from kiosk.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -208,19 +211,6 @@ class Library:
         """An interface string by its `group.name` key, with placeholders filled in."""
         template = self.strings[key]
         return template.format(**values) if values else template
-
-
-@dataclass(frozen=True, slots=True)
-class ContentProblem:
-    """One thing wrong with a content tree, at a file and line."""
-
-    path: Path
-    line: int
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.code}: {self.message}"
 
 
 class ContentError(Exception):
@@ -658,10 +648,7 @@ def validate_tree(language_dir: Path) -> tuple[Library | None, list[ContentProbl
         strings = {}
     lexicon_path = root / "lexicon.toml"
     lexicon = _load_lexicon(lexicon_path, problems) if lexicon_path.is_file() else {}
-    if (root / "commands.toml").is_file():
-        # How visitors phrase commands; its format belongs to the understanding.
-        from kiosk.understanding import check_commands
-
+    if (root / COMMANDS_FILE).is_file():
         problems.items.extend(check_commands(root)[1])
     if problems.items:
         return None, problems.items

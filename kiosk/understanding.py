@@ -1,8 +1,9 @@
 """Text -> Intent: commands, topics and sections by name, questions answered from the content.
 
-Everything the kiosk understands comes from content: command phrasings from `commands.toml`,
-topic and section names from the topics' titles and aliases, answers from the sections' sentences
-(ranked with BM25). A clinic that adds a topic or an alias gets it understood without code.
+Everything the kiosk understands comes from content: command phrasings from `commands.toml`
+(read by kiosk.command_words), topic and section names from the topics' titles and aliases,
+answers from the sections' sentences (ranked with BM25). A clinic that adds a topic or an alias
+gets it understood without code.
 
 Matching works on "content tokens": the words left after normalising (lower case, contractions
 spelled out, numbers as words), replacing synonyms by the words they stand for ("sound" ->
@@ -25,23 +26,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import MappingProxyType
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kiosk.files import TEXT_ENCODING
-from kiosk.intents import COMMAND_INTENTS, Intent, IntentName
-from kiosk.library import ContentProblem, Library, Section
-
-COMMANDS_FILE = "commands.toml"
-#: The answers to "Did you mean ...?" ([replies] in commands.toml).
-REPLIES = ("yes", "no")
+from kiosk.command_words import CommandWords, load_commands
+from kiosk.intents import Intent, IntentName
+from kiosk.library import Library, Section
+from kiosk.words import normalize
 
 #: Share of an utterance's content words a command or name must explain to be taken.
 COMMAND_THRESHOLD = 0.66
@@ -67,33 +61,6 @@ LOOSE_GLUE = 0.1
 #: Most loose glue words a command may come with, per word a phrasing explains.
 MAX_LOOSE_GLUE = 3
 
-_CONTRACTIONS: tuple[tuple[str, str], ...] = (
-    (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bwon't\b", "will not"),
-    (r"\blet's\b", "let us"), (r"\bi'm\b", "i am"), (r"n't\b", " not"), (r"'re\b", " are"),
-    (r"'ll\b", " will"), (r"'ve\b", " have"), (r"'d\b", " would"), (r"\b(\w+)'s\b", r"\1 is"),
-)
-_NUMBERS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty",
-)
-_NON_WORD = re.compile(r"[^a-z0-9' ]+")
-
-
-def normalize(text: str) -> list[str]:
-    """Lower-case words with contractions spelled out and small numbers as words."""
-    text = text.lower().replace("’", "'").replace("‘", "'").replace("-", " ")
-    text = _NON_WORD.sub(" ", text)
-    for pattern, replacement in _CONTRACTIONS:
-        text = re.sub(pattern, replacement, text)
-    words: list[str] = []
-    for word in text.replace("'", " ").split():
-        if word.isdigit() and int(word) < len(_NUMBERS):
-            words.append(_NUMBERS[int(word)])
-        elif word:
-            words.append(word)
-    return words
-
 
 def stem(word: str) -> str:
     """A light suffix stripper: "calcifications" ~ "calcification", "speaking" ~ "speak"."""
@@ -110,175 +77,6 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
-
-
-@dataclass(frozen=True, slots=True)
-class CommandWords:
-    """The content of commands.toml: command phrasings and the word lists that shape matching."""
-
-    commands: Mapping[IntentName, tuple[str, ...]]
-    fillers: frozenset[str]
-    requests: frozenset[str]
-    question_words: frozenset[str]
-    request_openings: tuple[str, ...]
-    stopwords: frozenset[str]
-    carriers: tuple[str, ...]
-    wrappers: tuple[str, ...]
-    background: tuple[str, ...]
-    #: word -> the words it stands for here ("sound" -> ("volume",), "cant" -> ("can", "not")).
-    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    #: Words that, just before a command, turn it down ("do not stop").
-    negations: frozenset[str] = frozenset()
-    #: Openings that make a question of what follows ("i was wondering if ...").
-    question_openings: tuple[str, ...] = ()
-    #: Fillers that may come before a question word without making it a statement ("um what
-    #: is"), unlike "i" in "i am here".
-    hesitations: frozenset[str] = frozenset()
-    #: An auxiliary just before one of the subjects asks a question anywhere in an utterance
-    #: ("i have no symptoms so could i ...").
-    auxiliaries: frozenset[str] = frozenset()
-    subjects: frozenset[str] = frozenset()
-    #: "yes" and "no" -> the ways of saying them, to answer "Did you mean ...?".
-    replies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-
-    def phrases(self) -> Iterable[str]:
-        """Every command phrasing and reply, for the speech recogniser's search."""
-        for phrasings in (*self.commands.values(), *self.replies.values()):
-            yield from phrasings
-
-
-class CommandsError(ValueError):
-    """commands.toml is missing or wrong; `problems` says where."""
-
-    code = "commands"
-
-    def __init__(self, problems: Sequence[ContentProblem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in problems))
-
-
-def _word_list(
-    data: Mapping[str, Any], key: str, path: Path, problems: list[ContentProblem]
-) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        problems.append(
-            ContentProblem(path, 1, "bad-list", f"{key} must be a list of words in quotes")
-        )
-        return ()
-    return tuple(" ".join(normalize(v)) for v in value if normalize(v))
-
-
-def _carriers(
-    data: Mapping[str, Any], key: str, path: Path, problems: list[ContentProblem]
-) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(
-        isinstance(v, str) and v.count("{}") == 1 for v in value
-    ):
-        problems.append(ContentProblem(
-            path, 1, f"bad-{key}", f"{key} must be a list of phrasings, each with one {{}}",
-        ))
-        return ()
-    return tuple(
-        " {} ".join(" ".join(normalize(part)) for part in v.split("{}")).strip() for v in value
-    )
-
-
-def _synonyms(
-    data: Mapping[str, Any], path: Path, problems: list[ContentProblem]
-) -> Mapping[str, tuple[str, ...]]:
-    """ "volume = sound, loudness" -> {"sound": ("volume",), "loudness": ("volume",)}."""
-    value = data.get("synonyms", [])
-    table: dict[str, tuple[str, ...]] = {}
-    for entry in value if isinstance(value, list) else [None]:
-        meant, equals, others = entry.partition("=") if isinstance(entry, str) else ("", "", "")
-        words = [normalize(other) for other in others.split(",")]
-        if not (equals and normalize(meant) and words and all(len(w) == 1 for w in words)):
-            problems.append(ContentProblem(
-                path, 1, "bad-synonyms",
-                f"synonyms must be a list like \"volume = sound, loudness\" (one word after "
-                f"=, each); got {entry!r}",
-            ))
-            continue
-        for (word,) in words:
-            table[word] = tuple(normalize(meant))
-    return MappingProxyType(table)
-
-
-def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[ContentProblem]]:
-    """Read `commands.toml` from a content folder: (CommandWords or None, problems)."""
-    path = Path(language_dir) / COMMANDS_FILE
-    problems: list[ContentProblem] = []
-    try:
-        data = tomllib.loads(path.read_text(encoding=TEXT_ENCODING))
-    except FileNotFoundError:
-        return None, [ContentProblem(path, 0, "missing", "command phrasings file not found")]
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [ContentProblem(path, 0, "unreadable", f"cannot read: {error}")]
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        line = int(match.group(1)) if match else 1
-        return None, [ContentProblem(path, line, "syntax", str(error).split(" (at")[0])]
-    unknown = set(data) - {"commands", "words", "background", "replies"}
-    for key in sorted(unknown):
-        problems.append(ContentProblem(path, 1, "unknown-key", f"unknown table [{key}]"))
-    table = data.get("commands", {})
-    commands: dict[IntentName, tuple[str, ...]] = {}
-    if not isinstance(table, dict):
-        problems.append(ContentProblem(path, 1, "bad-commands", "[commands] must be a table"))
-        table = {}
-    known = {str(name) for name in COMMAND_INTENTS}
-    for name, _phrasings in table.items():
-        if name not in known:
-            problems.append(ContentProblem(
-                path, 1, "unknown-command",
-                f"unknown command {name!r}; known: {', '.join(sorted(known))}",
-            ))
-            continue
-        phrasings = _word_list(table, name, path, problems)
-        commands[IntentName(name)] = phrasings
-    for name in sorted(known - set(table)):
-        problems.append(ContentProblem(path, 1, "missing-command", f"no phrasings for {name!r}"))
-    words = data.get("words", {})
-    background = data.get("background", {})
-    replies = data.get("replies", {})
-    if not all(isinstance(table, dict) for table in (words, background, replies)):
-        problems.append(ContentProblem(
-            path, 1, "bad-table", "[words], [background] and [replies] are tables"))
-        words, background, replies = {}, {}, {}
-    for name in sorted(set(replies) - set(REPLIES)):
-        problems.append(ContentProblem(
-            path, 1, "unknown-reply", f"unknown reply {name!r}; known: {', '.join(REPLIES)}"))
-    result = CommandWords(
-        commands=MappingProxyType(commands),
-        fillers=frozenset(_word_list(words, "fillers", path, problems)),
-        requests=frozenset(_word_list(words, "requests", path, problems)),
-        question_words=frozenset(_word_list(words, "question_words", path, problems)),
-        request_openings=_word_list(words, "request_openings", path, problems),
-        stopwords=frozenset(_word_list(words, "stopwords", path, problems)),
-        carriers=_carriers(words, "carriers", path, problems),
-        wrappers=_carriers(words, "wrappers", path, problems),
-        background=_word_list(background, "phrases", path, problems),
-        synonyms=_synonyms(words, path, problems),
-        negations=frozenset(_word_list(words, "negations", path, problems)),
-        question_openings=_word_list(words, "question_openings", path, problems),
-        hesitations=frozenset(_word_list(words, "hesitations", path, problems)),
-        auxiliaries=frozenset(_word_list(words, "auxiliaries", path, problems)),
-        subjects=frozenset(_word_list(words, "subjects", path, problems)),
-        replies=MappingProxyType(
-            {name: _word_list(replies, name, path, problems) for name in REPLIES if name in replies}
-        ),
-    )
-    return (None if problems else result), problems
-
-
-def load_commands(language_dir: Path) -> CommandWords:
-    """Read `commands.toml` or raise CommandsError naming every problem."""
-    result, problems = check_commands(language_dir)
-    if result is None:
-        raise CommandsError(problems)
-    return result
 
 
 @dataclass(frozen=True, slots=True)

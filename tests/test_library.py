@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.command_words import check_commands
 from kiosk.config import BUNDLED_CONTENT
 from kiosk.library import (
     MAX_SECTION_WORDS,
@@ -16,7 +17,6 @@ from kiosk.library import (
     validate_tree,
 )
 from kiosk.ui.content_error import content_error_text
-from kiosk.understanding import check_commands
 
 GOOD_TOPIC = """\
 +++

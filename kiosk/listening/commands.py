@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli import library_or_report
+from kiosk.command_words import CommandsError
 from kiosk.config import Settings
 from kiosk.intents import Intent
-from kiosk.understanding import CommandsError, Understanding
+from kiosk.understanding import Understanding
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
 #: Longer recordings are refused: a request is a few seconds (the live kiosk stops an utterance

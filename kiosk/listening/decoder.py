@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.command_words import CommandWords, load_commands
 from kiosk.library import Library
 from kiosk.listening.audio import RATE
 from kiosk.listening.lexicon import (
@@ -33,7 +34,6 @@ from kiosk.listening.search import (
     language_model,
     validate_grammar,
 )
-from kiosk.understanding import CommandWords, load_commands
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from kiosk.listening.audio import RATE
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.recognizer import Recognizer
 from kiosk.portaudio import close_stream, open_stream, rescan_devices
-from kiosk.understanding import normalize
+from kiosk.words import normalize
 
 log = logging.getLogger(__name__)
 

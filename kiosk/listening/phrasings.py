@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from kiosk.listening.search import Phrases
-from kiosk.understanding import normalize
+from kiosk.words import normalize
 
 
 def _trigrams(text: str) -> frozenset[str]:

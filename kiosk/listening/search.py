@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from kiosk.command_words import CommandWords
 from kiosk.library import Library
 from kiosk.listening.language_model import build_arpa
-from kiosk.understanding import CommandWords, normalize
+from kiosk.words import normalize
 
 SEARCH_KINDS = ("lm", "jsgf", "kws")
 _WORD = re.compile(r"^[a-z0-9']+$")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.command_words import load_commands
 from kiosk.library import Library
 from kiosk.listening.audio import AudioError, read_wav, resample, write_wav
 from kiosk.listening.decoder import DecoderError, SpeechDecoder
@@ -24,7 +25,7 @@ from kiosk.listening.search import (
     language_model,
     validate_grammar,
 )
-from kiosk.understanding import load_commands, normalize
+from kiosk.words import normalize
 
 
 def _arpa_probability(arpa: str):  # type: ignore[no-untyped-def]

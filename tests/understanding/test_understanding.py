@@ -9,17 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk.command_words import CommandsError, check_commands, load_commands
 from kiosk.intents import IntentName
 from kiosk.library import Library, load_library
-from kiosk.understanding import (
-    CommandsError,
-    Understanding,
-    check_commands,
-    load_commands,
-    normalize,
-    passage_text,
-    standalone_passage,
-)
+from kiosk.understanding import Understanding, passage_text, standalone_passage
+from kiosk.words import normalize
 from tests.support.speech_fixtures import CHATTER, PHRASINGS
 
 
