@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.config import ConfigError, Settings, load_settings
-from kiosk.library import ContentError, Library, load_library, validate_tree
+from kiosk.library import validate_tree
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -36,16 +36,6 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
-
-
-def library_or_report(settings: Settings) -> Library | None:
-    """The configured content for a subcommand, or None after printing each problem to stderr."""
-    try:
-        return load_library(settings.language_dir)
-    except ContentError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return None
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
