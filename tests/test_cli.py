@@ -80,6 +80,16 @@ def test_console_script_version_and_help() -> None:
     assert "validate" in usage.stdout
 
 
+def test_python_dash_m_kiosk_is_the_console_script() -> None:
+    kiosk = Path(sys.executable).with_name("kiosk")
+    script = subprocess.run([str(kiosk), "--help"], capture_output=True, text=True, check=True)
+    module = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--help"], capture_output=True, text=True, check=True
+    )
+    assert module.stdout == script.stdout
+    assert module.stdout.startswith("usage: kiosk ")
+
+
 def test_unknown_command_is_a_usage_error() -> None:
     kiosk = Path(sys.executable).with_name("kiosk")
     result = subprocess.run([str(kiosk), "frobnicate"], capture_output=True, text=True)
