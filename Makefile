@@ -39,9 +39,11 @@ venv: system $(STAMP)
 test: venv
 	$(BIN)/python -m pytest
 
+# ruff, mypy (strict) and the import contracts in pyproject.toml (docs/architecture.md).
 lint: venv
 	$(BIN)/ruff check kiosk tests benchmarks
 	$(BIN)/mypy kiosk tests benchmarks
+	$(BIN)/lint-imports
 
 run: venv
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \

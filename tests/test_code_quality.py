@@ -1,4 +1,5 @@
-"""ruff and mypy (strict) stay clean over the package, the tests and the benchmarks."""
+"""ruff and mypy (strict) stay clean over the package, the tests and the benchmarks, and the
+imports keep the contracts in pyproject.toml (layers, no cycles; docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -21,4 +22,9 @@ def test_ruff_is_clean() -> None:
 
 def test_mypy_is_clean() -> None:
     result = run(str(BIN / "mypy"), "kiosk", "tests", "benchmarks")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_are_kept() -> None:
+    result = run(str(BIN / "lint-imports"), "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
