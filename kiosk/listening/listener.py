@@ -223,22 +223,25 @@ class MicrophoneListener:
 
     def _run(self) -> None:
         stream: AudioStream | None = None
-        announced_missing = False
+        # Failed opens since the microphone went: said once, then only counted (the log of a
+        # kiosk left a day without its microphone stays a line or two).
+        failed = 0
         while not self._closed.is_set():
             if stream is None:
                 try:
                     stream = self._source(self._on_frame)
                 except Exception as error:  # any failure to open means "no microphone"
-                    if not announced_missing:
-                        announced_missing = True
+                    failed += 1
+                    if failed == 1:
                         log.warning("microphone unavailable: %s", error)
                         self._drop_listening()
                         self._sink(event(EventType.MICROPHONE_UNAVAILABLE, reason=str(error)))
                     self._closed.wait(RETRY_S)
                     continue
-                if announced_missing:
-                    announced_missing = False
-                    log.info("microphone available again")
+                if failed:
+                    log.info("microphone available again (after %d failed tries to open it)",
+                             failed)
+                    failed = 0
                     self._sink(event(EventType.MICROPHONE_AVAILABLE))
             try:
                 item = self._frames.get(timeout=STALL_S)

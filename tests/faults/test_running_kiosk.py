@@ -1,9 +1,10 @@
 """Faults under a running kiosk, one test each: after every one it still serves a visitor.
 
 One real `kiosk run` for the module, in a real window under Xvfb, with the real audio server
-and virtual devices, the natural voice's worker and the neural recogniser's process; its state
-folder sits on a tiny file system that is full from the start, so the usage figures can never
-be written. The tests run in the order written: each fault is added to what came before.
+and virtual devices (a microphone fed silence in real time, as a real one delivers), the natural
+voice's worker and the neural recogniser's process; its state folder sits on a tiny file system
+that is full from the start, so the usage figures can never be written. The tests run in the
+order written: each fault is added to what came before.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 
 from kiosk.config import BUNDLED_CONTENT
 from tests.faults.test_audio_server import _sound_comes_back
-from tests.support.pulseaudio import PulseAudioServer
-from tests.support.xvfb import XvfbDisplay, kiosk_windows, send_keys
+from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
+from tests.support.speech_fixtures import have_espeak, pad, synthesize
+from tests.support.xvfb import XvfbDisplay, kiosk_windows, screen_pixels, send_keys
 
 pytestmark = [pytest.mark.real_audio, pytest.mark.real_window, pytest.mark.slow]
 
@@ -33,12 +37,18 @@ SERVED_WITHIN_S = 15.0
 #: Idle seconds before a visit ends and its figures are saved (the settings allow 20 and up,
 #: with the idle warning, 20 s at the least, shorter).
 IDLE_S = 21
+#: A spoken request must be acted on this soon after the microphone is back (the listener
+#: looks for it every 2 s; an attempt, Talk then "help", takes about 5 s).
+VOICE_BACK_WITHIN_S = 25.0
+#: Two screenshots of one screen differ in fewer pixels than this; two screens, in 20-40%.
+SAME_SCREEN = 0.02
 
 
 @dataclass
 class Kiosk:
     process: subprocess.Popen[bytes]
     server: PulseAudioServer
+    microphone: MicrophoneFeeder
     display: str
     window: str
     log: Path
@@ -62,6 +72,10 @@ class Kiosk:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def log_since(self, offset: int) -> str:
+        """What the log says after its first `offset` bytes."""
+        return self.log.read_bytes()[offset:].decode(errors="replace")
+
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
@@ -77,6 +91,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
     if mounted.returncode != 0:
         pytest.fail(f"a full state folder needs a small tmpfs (run as root): {mounted.stderr}")
     server = PulseAudioServer().start()
+    microphone = MicrophoneFeeder(server.fifo)
     try:
         with open(state / "filler", "wb", buffering=0) as filler:  # full from the start
             try:
@@ -96,8 +111,8 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
             try:
                 windows = kiosk_windows(display.display, process,
                                         lambda: log.read_text(errors="replace")[-2000:])
-                running = Kiosk(process, server, display.display, windows[-1], log,
-                                folder / "cache", content, state)
+                running = Kiosk(process, server, microphone, display.display, windows[-1],
+                                log, folder / "cache", content, state)
                 assert running.serves(("KP_2",)) is not None, "the kiosk never spoke"
                 yield running
                 process.send_signal(signal.SIGTERM)
@@ -107,6 +122,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
                     process.kill()
                     process.wait()
     finally:
+        microphone.close()
         server.stop()
         subprocess.run(["umount", "-l", str(state)], check=False)
 
@@ -176,3 +192,65 @@ def test_a_full_state_folder_costs_the_figures_only(kiosk: Kiosk) -> None:
     # visit ended (of the content as it was last good, not the broken edit).
     kept = kiosk.cache / "content-last-good" / "en" / "topics" / "calcifications.md"
     assert kept.is_file() and kept.read_text().startswith("+++")
+
+
+def _same_screen(shown: np.ndarray, expected: np.ndarray) -> bool:
+    return float(np.mean(np.any(shown != expected, axis=2))) < SAME_SCREEN
+
+
+def _acts_on_voice(kiosk: Kiosk, help_screen: np.ndarray, said: bytes, within_s: float) -> bool:
+    """Talk, then "help" into the microphone, until the help screen shows (as the keypad's
+    help opens it) or `within_s` passes; from the welcome screen each time."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        send_keys(kiosk.display, kiosk.window, "Home")
+        time.sleep(1.0)
+        send_keys(kiosk.display, kiosk.window, "t")  # Talk: the earcon, then it listens
+        time.sleep(1.0)
+        kiosk.microphone.speech.put(said)
+        time.sleep(len(said) / 2 / MIC_RATE + 2.0)
+        if _same_screen(screen_pixels(kiosk.display), help_screen):
+            return True
+    return False
+
+
+def _lines(kiosk: Kiosk, since: int, words: str) -> list[str]:
+    return [line for line in kiosk.log_since(since).splitlines() if words in line]
+
+
+def test_the_microphone_source_removed_then_back(kiosk: Kiosk) -> None:
+    """The microphone's source goes (its module unloaded, as a USB microphone unplugged) and
+    comes back under the same name. PulseAudio moves a recording whose source goes to the
+    default source, here the loudspeaker's monitor: before the fix the kiosk went on
+    "listening" to its own output and never said the microphone was gone. Last in the module:
+    SIGTERM then ends the kiosk (the fixture)."""
+    if not have_espeak():
+        pytest.fail("espeak-ng is needed: run `make test`, which installs it")
+    said = pad(synthesize("help", "en-us+klatt", 150), 0.5).tobytes()
+    send_keys(kiosk.display, kiosk.window, "F1")
+    time.sleep(2.0)
+    help_screen = screen_pixels(kiosk.display)
+    assert _acts_on_voice(kiosk, help_screen, said, VOICE_BACK_WITHIN_S), \
+        "a spoken request was not acted on before the fault"
+
+    before = kiosk.log.stat().st_size
+    kiosk.server.unplug_microphone()
+    deadline = time.monotonic() + SERVED_WITHIN_S
+    while not _lines(kiosk, before, "microphone unavailable"):
+        assert time.monotonic() < deadline, "the microphone's loss was never noticed:\n" + \
+            kiosk.log_since(before)[-3000:]
+        time.sleep(0.5)
+    assert kiosk.serves() is not None, "silent after the microphone went"
+    time.sleep(6.0)  # three more looks for it (every 2 s), each failing
+    assert len(_lines(kiosk, before, "microphone unavailable")) == 1
+    assert kiosk.process.poll() is None
+
+    kiosk.server.plug_microphone()
+    assert _acts_on_voice(kiosk, help_screen, said, VOICE_BACK_WITHIN_S), \
+        "a spoken request was not acted on after the microphone came back:\n" + \
+        kiosk.log_since(before)[-3000:]
+    came_back = _lines(kiosk, before, "microphone available again")
+    assert len(came_back) == 1, came_back
+    grown = kiosk.log.stat().st_size - before
+    assert grown < 5_000, f"the log grew {grown} bytes"
+    assert kiosk.process.poll() is None

@@ -100,3 +100,32 @@ def test_a_dying_server_ends_the_frames_and_closing_never_waits() -> None:
     finally:
         feeder.close()
         server.stop()
+
+
+def test_a_source_unplugged_ends_the_recording_and_a_monitor_is_no_microphone() -> None:
+    """PulseAudio moves a recording whose source goes to the default source, with no other
+    microphone the loudspeaker's monitor: the recorder ends instead (the listener then looks
+    again), and that monitor is refused until the microphone is back (issue 17)."""
+    server = PulseAudioServer().start()
+    feeder = MicrophoneFeeder(server.fifo)
+    try:
+        frames = Frames()
+        stream = microphone_source("default")(frames)
+        try:
+            assert frames.some.wait(5)
+            server.unplug_microphone()
+            time.sleep(1.0)
+            stopped_at = frames.count
+            time.sleep(1.0)
+            assert frames.count == stopped_at, "frames still came, from the loudspeaker's monitor"
+        finally:
+            stream.close()
+        with pytest.raises(MicrophoneError, match=r"no microphone \(kiosk_out\.monitor"):
+            microphone_source("default")(Frames())
+        server.plug_microphone()
+        again = Frames()
+        microphone_source("default")(again).close()
+        assert again.count >= 1
+    finally:
+        feeder.close()
+        server.stop()

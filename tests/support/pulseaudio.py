@@ -2,7 +2,8 @@
 
 `kiosk_out` is a null sink (the default output): whatever the kiosk plays can be recorded from
 `kiosk_out.monitor`. `kiosk_mic` is a pipe source (the default input): PCM written into its FIFO
-arrives at the default microphone as 16 kHz mono s16le.
+arrives at the default microphone as 16 kHz mono s16le; `unplug_microphone` and
+`plug_microphone` take it away and bring it back with the server running.
 
 `room()` adds, for one test, a room the microphone hears: a null sink `room` whose monitor is the
 default microphone, into which the kiosk's own loudspeaker leaks (a loopback from
@@ -84,8 +85,7 @@ class PulseAudioServer:
                 "--log-level=error",
                 "--load=module-native-protocol-unix",
                 f"--load=module-null-sink sink_name={SINK} rate=48000 channels=2",
-                f"--load=module-pipe-source source_name={SOURCE} file={self.fifo} "
-                f"format=s16le rate={MIC_RATE} channels=1",
+                f"--load=module-pipe-source {' '.join(self._microphone_arguments())}",
                 "--load=module-always-sink",
             ],
             env=env,
@@ -93,6 +93,24 @@ class PulseAudioServer:
             capture_output=True,
             timeout=30,
         )
+
+    def _microphone_arguments(self) -> list[str]:
+        return [f"source_name={SOURCE}", f"file={self.fifo}", "format=s16le", f"rate={MIC_RATE}",
+                "channels=1"]
+
+    def unplug_microphone(self) -> None:
+        """Remove the microphone's source with the server running, as a USB microphone pulled
+        out: PulseAudio moves its recordings to the default source, here the sink's monitor."""
+        modules = self.pactl("list", "short", "modules").stdout.splitlines()
+        found = [line.split("\t")[0] for line in modules if f"source_name={SOURCE} " in line]
+        if len(found) != 1 or self.pactl("unload-module", found[0]).returncode != 0:
+            raise RuntimeError(f"could not unload the microphone's module: {modules}")
+
+    def plug_microphone(self) -> None:
+        """Bring the microphone's source back under its name (and default), as plugged in."""
+        loaded = self.pactl("load-module", "module-pipe-source", *self._microphone_arguments())
+        if loaded.returncode != 0:
+            raise RuntimeError(f"could not load the microphone's module: {loaded.stderr.strip()}")
 
     def _wait_up(self) -> None:
         deadline = time.monotonic() + 10
