@@ -11,6 +11,11 @@ Protocol, as kiosk.speech._synth_worker's: one JSON line per request on stdin, {
 is the hello, sent after the model has loaded and spoken one word (so a corrupt or mismatched
 model fails here, once, rather than on a visitor's first sentence).
 
+The text is phonemized by kiosk.piper_phonemes rather than by Piper: a lexicon word's [[ ]]
+block is swapped in for that word's phonemes in its whole sentence, so the words around it are
+said in context (Piper phonemizes the text between blocks piece by piece, and "a" before a block
+came out as the letter "ay").
+
 Piper reports no word timing, so each word gets a weight, its number of phonemes (punctuation
 adds a pause), from which the parent spreads word marks over the audio.
 
@@ -18,11 +23,11 @@ Memory: the model's decoder needs scratch memory in proportion to the audio one 
 21 MB a second of speech here, on top of the 135 MB the loaded model takes), so a long sentence
 is rendered in pieces of at most PIECE_S seconds: cut after a clause (a comma, semicolon, colon
 or dash, which espeak-ng turns into a semicolon), and only where a clause alone is too long,
-between two words; never inside a [[ raw phonemes ]] block. The pieces are joined with about
-the pause the model makes at a comma (none between two words) and the sentence is normalised
-as a whole, as Piper normalises a sentence. onnxruntime's arena hands its memory back after
-every run, and glibc maps large blocks on their own, so what one piece used is given back
-before the next instead of piling up in the heap.
+between two words; never inside a lexicon word's [[ phonemes ]] block. The pieces are joined
+with about the pause the model makes at a comma (none between two words) and the sentence is
+normalised as a whole, as Piper normalises a sentence. onnxruntime's arena hands its memory
+back after every run, and glibc maps large blocks on their own, so what one piece used is given
+back before the next instead of piling up in the heap.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import wave
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from kiosk.piper_phonemes import ContextPhonemizer
 from kiosk.worker_memory import map_large_blocks, memory_release
 
 #: onnxruntime threads: the machine has 2 cores, shared with the UI and speech recognition.
@@ -44,10 +50,9 @@ THREADS = 1
 SENTENCE_GAP_S = 0.25
 #: Extra weight, in phonemes, of the pause a punctuation mark ending a word brings.
 PAUSE_WEIGHT = {",": 3, ";": 4, ":": 4, ".": 6, "!": 6, "?": 6}
-#: A token: a [[ raw phonemes ]] block (Piper's own syntax) or a run of non-space characters.
+#: A token: a [[ phonemes ]] block (kiosk.piper_phonemes) or a run of non-space characters.
 _TOKEN = re.compile(r"\[\[.*?\]\]\S*|\S+")
 _WORD_CHAR = re.compile(r"[^\W_]")
-_RAW_PHONEMES = re.compile(r"\[\[(.*?)\]\]")
 
 #: The most audio, in seconds, that one run of the model is meant to make: the worker's peak is
 #: about 135 MB plus 21 MB a second of it (measured: docs/speech.md), and the 250 MB target
@@ -132,7 +137,7 @@ def _load(model: str, config: str) -> Any:
     )
 
 
-def _render(voice: Any, text: str, length_scale: float) -> Any:
+def _render(voice: Any, phonemizer: ContextPhonemizer, text: str, length_scale: float) -> Any:
     """float32 audio for `text`, its sentences (each rendered in pieces) joined with a gap."""
     import numpy as np
     from piper.config import SynthesisConfig
@@ -141,14 +146,12 @@ def _render(voice: Any, text: str, length_scale: float) -> Any:
     rate = voice.config.sample_rate
     limit = max(1, int((PIECE_S - RUN_SCALED_S * length_scale)
                        / (PHONEME_FIXED_S + PHONEME_SCALED_S * length_scale)))
-    raw = [list(block.strip()) for block in _RAW_PHONEMES.findall(text)]
     gap = np.zeros(int(SENTENCE_GAP_S * rate), dtype=np.float32)
     parts: list[Any] = []
-    for phonemes in voice.phonemize(text):
-        if not phonemes:
-            continue
+    for sentence in phonemizer.sentences(text):
+        phonemes = sentence.phonemes
         pieces = []
-        for start, end, clause in plan_pieces(phonemes, limit, raw_spans(phonemes, raw)):
+        for start, end, clause in plan_pieces(phonemes, limit, sentence.blocks):
             ids = voice.phonemes_to_ids(phonemes[start:end])
             pause = CLAUSE_PAUSE_S * length_scale if clause else 0.0
             pieces.append((np.asarray(voice.phoneme_ids_to_audio(ids, config)), pause))
@@ -162,20 +165,6 @@ def _render(voice: Any, text: str, length_scale: float) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
-def raw_spans(phonemes: Sequence[str], blocks: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-    """Where the text's [[ raw phonemes ]] blocks lie in `phonemes`: [(start, end), ...].
-
-    Piper copies a block's characters into the sentence's phonemes as they are. Every place
-    they occur is kept whole: protecting a look-alike stretch too costs at most a cut.
-    """
-    spans: list[tuple[int, int]] = []
-    for block in blocks:
-        size = len(block)
-        spans.extend((start, start + size) for start in range(len(phonemes) - size + 1)
-                     if size > 1 and list(phonemes[start:start + size]) == list(block))
-    return spans
-
-
 def plan_pieces(phonemes: Sequence[str], limit: int,
                 keep: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, bool]]:
     """Cut a sentence's phonemes into pieces of at most `limit`: [(start, end, clause), ...].
@@ -184,7 +173,7 @@ def plan_pieces(phonemes: Sequence[str], limit: int,
     long on its own had to be cut between two words). Pieces take as many whole clauses as fit.
     A clause cut between words is cut before a word without primary stress ("or", "to", "the")
     that follows one with it, where that costs no extra piece; else into even pieces. Nothing is
-    cut inside a `keep` span (a [[ raw phonemes ]] block); a piece runs over `limit` only where
+    cut inside a `keep` span (a [[ phonemes ]] block); a piece runs over `limit` only where
     it has no other place to cut. The spaces where pieces meet belong to neither.
     """
     size = len(phonemes)
@@ -256,7 +245,7 @@ def _join(pieces: Sequence[tuple[Any, float]], rate: int) -> Any:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
-def word_weights(voice: Any, text: str) -> list[list[int]]:
+def word_weights(phonemizer: ContextPhonemizer, text: str) -> list[list[int]]:
     """[[start, end, weight], ...]: each word's characters (punctuation left out) and phonemes.
 
     A token with no letters or digits (a dash) gets start == end: a pause, not a word. A
@@ -266,7 +255,8 @@ def word_weights(voice: Any, text: str) -> list[list[int]]:
     words: list[list[int]] = []
     for match in _TOKEN.finditer(text):
         token = match.group(0)
-        phonemes = sum(len(s) - s.count(" ") for s in voice.phonemize(token))
+        phonemes = sum(len(s.phonemes) - s.phonemes.count(" ")
+                       for s in phonemizer.sentences(token))
         weight = phonemes + PAUSE_WEIGHT.get(token.rstrip("\"'’”)]")[-1:], 0)
         letters = [m.start() for m in _WORD_CHAR.finditer(token)]
         if token.startswith("[["):
@@ -296,7 +286,8 @@ def main(argv: list[str]) -> int:
     try:
         model, config = argv
         voice = _load(model, config)
-        if not len(_render(voice, "Ready.", 1.0)):
+        phonemizer = ContextPhonemizer(voice)
+        if not len(_render(voice, phonemizer, "Ready.", 1.0)):
             raise RuntimeError("the voice produced no audio")
     except Exception as error:  # any failure to start is reported, not raised
         failure = {"ok": False, "error": f"{type(error).__name__}: {error}"}
@@ -310,9 +301,9 @@ def main(argv: list[str]) -> int:
         try:
             request = json.loads(line)
             text, path = str(request["text"]), str(request["path"])
-            audio = _render(voice, text, float(request["length_scale"]))
+            audio = _render(voice, phonemizer, text, float(request["length_scale"]))
             _write_wav(path, audio, rate)
-            reply: dict[str, Any] = {"ok": True, "words": word_weights(voice, text)}
+            reply: dict[str, Any] = {"ok": True, "words": word_weights(phonemizer, text)}
         except Exception as error:  # report the error; the parent decides what to do
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")

@@ -1,7 +1,8 @@
 """Apply the content lexicon before synthesis, keeping a map back to the text.
 
-A voice that reads phonemes (Piper) gets a word's `ipa` as a [[ ]] block where the lexicon has
-one; espeak-ng, and Piper for words without `ipa`, get the `say` respelling.
+A voice that reads phonemes (Piper) gets a word's `ipa` as a `[[ipa|word]]` block where the
+lexicon has one (the word, so that Piper's worker phonemizes the words around it in context:
+kiosk.piper_phonemes); espeak-ng, and Piper for words without `ipa`, get the `say` respelling.
 
 The synthesiser reads the respelled text, so its word positions are positions in that text; the
 screen highlights the original. `SpokenText.to_original` maps one onto the other.
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kiosk.library import LexiconEntry
+from kiosk.piper_phonemes import phoneme_block
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
@@ -49,20 +51,19 @@ def respell(
     text: str, lexicon: Mapping[str, LexiconEntry], phonemes: bool = False
 ) -> SpokenText:
     """Replace each whole word that has an entry (case-insensitively) by its respelling, or by
-    its [[ ipa ]] block when the synthesiser reads `phonemes`."""
+    its [[ipa|word]] block when the synthesiser reads `phonemes`."""
     sayings = {word: entry.say for word, entry in lexicon.items() if entry.say}
-    if phonemes:
-        sayings.update(
-            {word: f"[[{entry.ipa.strip()}]]" for word, entry in lexicon.items() if entry.ipa}
-        )
-    if not sayings:
+    ipa = {word: entry.ipa for word, entry in lexicon.items() if entry.ipa and phonemes}
+    if not sayings and not ipa:
         return SpokenText(text, text, ())
     parts: list[str] = []
     spans: list[tuple[int, int, int, int]] = []
     cursor = 0
     length = 0
     for match in _WORD.finditer(text):
-        replacement = sayings.get(match.group(0).lower())
+        word = match.group(0)
+        said = ipa.get(word.lower())
+        replacement = phoneme_block(said, word) if said else sayings.get(word.lower())
         if replacement is None:
             continue
         before = text[cursor:match.start()]

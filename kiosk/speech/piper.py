@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.piper_phonemes import PHONEMIZER
 from kiosk.speech.synth import (
     SILENCE_LEVEL,
     Pyttsx3Synthesizer,
@@ -143,8 +144,9 @@ class PiperSynthesizer:
         self.voice = voice
         self.timeout_s = timeout_s
         version = importlib.metadata.version("piper-tts")
-        # Never the same as espeak's, and new whenever the voice file changes: the cache key.
-        self.ident = f"piper-{version}-{voice.name}-{voice.digest()}"
+        # Never the same as espeak's, and new whenever the voice file or the worker's way of
+        # phonemizing changes: the cache key.
+        self.ident = f"piper-{version}-{PHONEMIZER}-{voice.name}-{voice.digest()}"
         self.description = f"Piper {voice.name}; licences: {PIPER_LICENCE}; {voice.licence}"
         # OMP_NUM_THREADS too, in case an onnxruntime build uses OpenMP. onnxruntime 1.32
         # carries Microsoft's telemetry SDK, which on import writes a session file (.ses) in
@@ -155,7 +157,7 @@ class PiperSynthesizer:
             start_timeout_s, env,
         )
         self.sample_rate = 22_050
-        #: Piper reads the lexicon's [[ ipa ]] blocks (espeak-ng's IPA, its own phoneme set).
+        #: Piper reads the lexicon's [[ipa|word]] blocks (espeak-ng's IPA, its own phoneme set).
         self.reads_phonemes = True
 
     @property
@@ -238,7 +240,7 @@ class FallbackSynthesizer:
 
     @property
     def reads_phonemes(self) -> bool:
-        """True while Piper speaks: it reads the lexicon's [[ ipa ]] blocks; espeak-ng does not."""
+        """True while Piper speaks: it reads the lexicon's [[ipa|word]] blocks, espeak-ng not."""
         return self._preferred is not None
 
     @property

@@ -18,7 +18,7 @@ import pytest
 from benchmarks.memory import PIPER_TARGET_MB, memory_kb
 from kiosk.config import Settings
 from kiosk.library import Library
-from kiosk.piper_worker import plan_pieces, raw_spans
+from kiosk.piper_worker import plan_pieces
 from kiosk.speech.piper import (
     FallbackSynthesizer,
     PiperSynthesizer,
@@ -156,13 +156,12 @@ def test_long_sentences_are_cut_after_clauses_and_never_inside_raw_phonemes() ->
         ("ðə dˈɑːktɚ wɪl lˈʊk æt ðə ɹɪzˈʌlts", False),
         ("ænd ðə fˈɪlmz ɔːɹ ðə ɹᵻpˈɔːɹts.", False),
     ]
-    # A [[ raw phonemes ]] block is one piece of sound even with a comma in it.
+    # A [[ phonemes ]] block is one piece of sound even with a comma in it.
     raw = list("həlˈoʊ, wˈɜːld")
     greeting = list("sˈeɪ ") + raw + list(", ðˈɛn stˈɑːp.")
-    assert raw_spans(greeting, [raw]) == [(5, 5 + len(raw))]
     assert pieces(greeting, 12) == [("sˈeɪ həlˈoʊ,", True), ("wˈɜːld,", True),
                                     ("ðˈɛn stˈɑːp.", False)]
-    assert pieces(greeting, 12, raw_spans(greeting, [raw])) == [
+    assert pieces(greeting, 12, [(5, 5 + len(raw))]) == [
         ("sˈeɪ", False), ("həlˈoʊ, wˈɜːld,", True), ("ðˈɛn stˈɑːp.", False)]
 
 
