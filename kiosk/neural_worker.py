@@ -24,6 +24,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kiosk.child_process import requests
 from kiosk.worker_memory import memory_release
 
 #: Tokens one utterance may produce: a request to the kiosk is a short sentence, and Whisper in
@@ -123,13 +124,7 @@ def serve(connection: Connection, model_dir: str, threads: int) -> None:
         return
     release()  # loading converts the weights to int8, with about 100 MB of scratch memory
     connection.send(("ready", ""))
-    while True:
-        try:
-            request = connection.recv()
-        except (EOFError, OSError):
-            return
-        if request is None:
-            return
+    for request in requests(connection):
         number, pcm, prompt, rows = request
         started = time.perf_counter()
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0

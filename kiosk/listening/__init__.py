@@ -1,7 +1,8 @@
 """Voice input: microphone, endpointing, one long-lived pocketsphinx decoder, content-built search.
 
-`create_listener(settings, library, sink)` gives the kiosk its Listener; `Recognizer` is the same
-decoding and understanding without a microphone (used by `kiosk recognize` and the benchmark).
+`create_listener(settings, library, sink)` gives the kiosk its Listener, whose Recognizer runs in a
+process of its own (`RecognizerProcess`); `Recognizer` is the same decoding and understanding
+without a microphone, in the caller's process (used by `kiosk recognize` and the benchmarks).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from kiosk.listening.listener import MicrophoneListener, SourceFactory
 from kiosk.listening.neural import NeuralError, NeuralRecognizer, vocabulary_prompt
 from kiosk.listening.pulse_source import microphone_source
 from kiosk.listening.recognizer import Recognizer
+from kiosk.listening.recognizer_process import RecognizerProcess
 
-__all__ = ["MicrophoneListener", "Recognizer", "build_recognizer", "create_listener"]
+__all__ = [
+    "MicrophoneListener", "Recognizer", "build_recognizer", "create_listener", "start_recognition",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +56,45 @@ def build_recognizer(
     return Recognizer(library, extra_phrases=extra_phrases, neural=neural), problem
 
 
+def start_recognition(settings: Settings, library: Library) -> RecognizerProcess | None:
+    """Start the recognition process (None with the microphone off), so that it builds its
+    decoders while the caller starts the speaker; hand it to `create_listener`."""
+    if settings.microphone == "none":
+        return None
+    wake = settings.wake_phrase if settings.listen_mode == "wake-phrase" else None
+    return RecognizerProcess(settings, library.root, (wake,) if wake else ())
+
+
 def create_listener(
     settings: Settings,
     library: Library,
     sink: EventSink,
     source: SourceFactory | None = None,
     speaker: Speaker | None = None,
+    recognition: RecognizerProcess | None = None,
 ) -> Listener:
     """The kiosk's Listener. Never raises for a missing microphone: it reports and retries.
 
     With `speaker` (the kiosk's KioskSpeaker) and the `barge_in` setting on, a visitor's "stop"
     is heard over the kiosk's own voice, which is cancelled using what its player sends out.
-    A broken content vocabulary or decoder (DecoderError, CommandsError) is raised, so the
-    caller can fall back to a NullListener that says why.
+    A broken content vocabulary or decoder (RecognizerProcessError, with the reason) is raised,
+    so the caller can fall back to a NullListener that says why. `recognition` is a process
+    already started with `start_recognition`.
     """
     if settings.microphone == "none":
+        if recognition is not None:
+            recognition.close()
         return NullListener(sink, reason="the microphone is turned off in the settings")
     wake = settings.wake_phrase if settings.listen_mode == "wake-phrase" else None
-    recognizer, _problem = build_recognizer(
-        settings, library, (wake,) if wake else (), wait=False
-    )
+    # pocketsphinx holds the GIL while it decodes: in a process of its own, it never holds up
+    # the audio callbacks or the interface (kiosk/listening/recognizer_process.py).
+    recognizer = recognition or start_recognition(settings, library)
+    assert recognizer is not None
+    try:
+        recognizer.wait_ready()
+    except Exception:
+        recognizer.close()
+        raise
     # Only the real player (not a NullSpeaker) can say what it sent to the loudspeaker.
     keep_tap = getattr(getattr(speaker, "output", None), "keep_tap", None)
     barge_in = BargeIn(keep_tap()) if settings.barge_in and keep_tap is not None else None

@@ -28,7 +28,6 @@ from kiosk.events import EventSink, EventType, event
 from kiosk.intents import Intent, IntentName
 from kiosk.listening.audio import RATE
 from kiosk.listening.denoise import Denoiser
-from kiosk.listening.recognizer import Recognizer
 from kiosk.portaudio import close_stream, open_stream, rescan_devices
 from kiosk.words import normalize
 
@@ -52,6 +51,30 @@ CONFIRM_AFTER_S = 0.3
 #: Bytes of 16 kHz s16le audio.
 CONFIRM_BYTES = int((CONFIRM_BEFORE_S + CONFIRM_AFTER_S) * RATE) * 2
 AFTER_SPOT_BYTES = int(CONFIRM_AFTER_S * RATE) * 2
+
+
+class Understands(Protocol):
+    def understand(self, text: str) -> Intent: ...
+
+
+class Hearing(Protocol):
+    """What the listener needs of a recogniser: a Recognizer, or the RecognizerProcess that
+    runs one in a process of its own."""
+
+    @property
+    def understanding(self) -> Understands: ...
+
+    def begin(self) -> None: ...
+
+    def feed(self, pcm: bytes) -> None: ...
+
+    def finish(self, neural: bool = True) -> Intent: ...
+
+    def discard(self) -> None: ...
+
+    def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None: ...
+
+    def close(self) -> None: ...
 
 
 class StopSpotting(Protocol):
@@ -143,11 +166,11 @@ def sounddevice_source(device: str = "default") -> SourceFactory:
 
 
 class MicrophoneListener:
-    """The Listener Protocol over a microphone source and a Recognizer."""
+    """The Listener Protocol over a microphone source and a recogniser."""
 
     def __init__(
         self,
-        recognizer: Recognizer,
+        recognizer: Hearing,
         sink: EventSink,
         source: SourceFactory,
         listen_timeout_s: float = 8.0,

@@ -13,22 +13,18 @@ back to the caller only.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from speech_recognition import AudioData
 
+from kiosk.child_process import Child
 from kiosk.library import Library
 from kiosk.listening.audio import RATE
 
@@ -125,8 +121,7 @@ class NeuralRecognizer:
         check_model_dir(self.model_dir)
         self.prompt = prompt
         self.threads = threads
-        self._process: subprocess.Popen[bytes] | None = None
-        self._connection: Connection | None = None
+        self._child: Child | None = None
         self._ready = False
         #: Why the model cannot be used ("" while it can).
         self.problem = ""
@@ -137,16 +132,7 @@ class NeuralRecognizer:
         self._spawn()
 
     def _spawn(self) -> None:
-        ours, theirs = socket.socketpair()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.neural_worker", str(theirs.fileno()),
-                 str(self.model_dir), str(self.threads)],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-            )
-        finally:
-            theirs.close()
-        self._connection = Connection(ours.detach())
+        self._child = Child("kiosk.neural_worker", str(self.model_dir), str(self.threads))
         self._ready = False
 
     def wait_ready(self, timeout_s: float = LOAD_TIMEOUT_S) -> None:
@@ -159,18 +145,15 @@ class NeuralRecognizer:
             raise NeuralError(self.problem)
         if self._ready:
             return
-        connection = self._connection
-        assert connection is not None
+        assert self._child is not None
         try:
-            if not connection.poll(timeout_s):
-                reason = f"the model in {self.model_dir} did not load in {timeout_s:g} s"
-            else:
-                status, detail = connection.recv()
-                if status == "ready":
-                    self._ready = True
-                    self._load_deaths = 0
-                    return
-                reason = f"the model in {self.model_dir} cannot be loaded: {detail}"
+            failure = self._child.failure(timeout_s)
+            if failure is None:
+                self._ready = True
+                self._load_deaths = 0
+                return
+            reason = (f"the model in {self.model_dir} cannot be loaded: {failure}" if failure
+                      else f"the model in {self.model_dir} did not load in {timeout_s:g} s")
         except (EOFError, OSError):
             # Killed while loading (out of memory, a stray signal): worth another try or two.
             self._load_deaths += 1
@@ -187,7 +170,7 @@ class NeuralRecognizer:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._child.process.pid if self._child is not None else None
 
     def transcribe(self, audio: AudioData, timeout_s: float = UTTERANCE_TIMEOUT_S
                    ) -> NeuralHeard | None:
@@ -222,8 +205,8 @@ class NeuralRecognizer:
                 then = "pocketsphinx alone from now on" if self.problem else "pocketsphinx alone"
                 log.warning("neural recogniser: %s; %s", error, then)
                 return None
-            connection = self._connection
-            assert connection is not None
+            assert self._child is not None
+            connection = self._child.connection
             self._number += 1
             try:
                 connection.send((self._number, pcm16, self.prompt, rows))
@@ -243,21 +226,12 @@ class NeuralRecognizer:
             return None
 
     def _end(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-            self._process.wait(timeout=5)
-            self._process = None
+        if self._child is not None:
+            self._child.end()
+            self._child = None
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                with contextlib.suppress(OSError):
-                    self._connection.send(None)
-            if self._process is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self._process.wait(timeout=2)
-            self._end()
+            if self._child is not None:
+                self._child.close(grace_s=2)
+                self._child = None

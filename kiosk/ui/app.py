@@ -50,11 +50,17 @@ def default_engines(
     Both share PortAudio; kiosk.portaudio keeps either from restarting it under the other's
     open stream, so they can start in any order.
     """
-    from kiosk.listening import create_listener
+    from kiosk.listening import create_listener, start_recognition
     from kiosk.speech import create_speaker
 
     speaker: Speaker
     listener: Listener
+    try:
+        # Started first: it builds its decoders while the speaker starts.
+        recognition = start_recognition(settings, library)
+    except Exception as error:  # no process could be started: voice input fails below
+        log.warning("ui: the recognition process did not start (%s)", error)
+        recognition = None
     try:
         speaker = create_speaker(settings, library, sink)
     except Exception as error:  # any failure: run silent rather than not at all
@@ -62,7 +68,8 @@ def default_engines(
         speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
     try:
         # The speaker first: the listener cancels its voice from the microphone (barge-in).
-        listener = create_listener(settings, library, sink, speaker=speaker)
+        listener = create_listener(settings, library, sink, speaker=speaker,
+                                   recognition=recognition)
     except Exception as error:  # a broken vocabulary or decoder: run without voice input
         log.warning("ui: speech input unavailable (%s)", error)
         listener = NullListener(sink, reason=str(error) or type(error).__name__)

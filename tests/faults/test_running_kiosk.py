@@ -147,6 +147,25 @@ def test_the_recogniser_process_killed(kiosk: Kiosk) -> None:
     assert kiosk.process.poll() is None
 
 
+def test_the_recognition_process_killed(kiosk: Kiosk) -> None:
+    """pocketsphinx runs in a process of its own (kiosk/listening/recognizer_process.py):
+    killed, it costs at most the utterance in progress; the kiosk logs it, starts it again and
+    acts on the next spoken request."""
+    help_screen, said = _help_by_voice(kiosk)
+    process = kiosk.child("recognizer_worker")
+    assert process is not None, "no recognition process found"
+    before = kiosk.log.stat().st_size
+    process.kill()
+    assert kiosk.serves() is not None
+    assert _acts_on_voice(kiosk, help_screen, said, VOICE_BACK_WITHIN_S), \
+        "a spoken request was not acted on after the recognition process died:\n" + \
+        kiosk.log_since(before)[-3000:]
+    assert _lines(kiosk, before, "recognition process"), kiosk.log_since(before)[-3000:]
+    restarted = kiosk.child("recognizer_worker")
+    assert restarted is not None and restarted.pid != process.pid
+    assert kiosk.process.poll() is None
+
+
 def test_the_cache_folder_deleted_while_the_kiosk_reads(kiosk: Kiosk) -> None:
     send_keys(kiosk.display, kiosk.window, "F1")
     time.sleep(1.0)
@@ -214,6 +233,16 @@ def _acts_on_voice(kiosk: Kiosk, help_screen: np.ndarray, said: bytes, within_s:
     return False
 
 
+def _help_by_voice(kiosk: Kiosk) -> tuple[np.ndarray, bytes]:
+    """The help screen as the keypad opens it, and "help" to say into the microphone."""
+    if not have_espeak():
+        pytest.fail("espeak-ng is needed: run `make test`, which installs it")
+    said = pad(synthesize("help", "en-us+klatt", 150), 0.5).tobytes()
+    send_keys(kiosk.display, kiosk.window, "F1")
+    time.sleep(2.0)
+    return screen_pixels(kiosk.display), said
+
+
 def _lines(kiosk: Kiosk, since: int, words: str) -> list[str]:
     return [line for line in kiosk.log_since(since).splitlines() if words in line]
 
@@ -224,12 +253,7 @@ def test_the_microphone_source_removed_then_back(kiosk: Kiosk) -> None:
     default source, here the loudspeaker's monitor: before the fix the kiosk went on
     "listening" to its own output and never said the microphone was gone. Last in the module:
     SIGTERM then ends the kiosk (the fixture)."""
-    if not have_espeak():
-        pytest.fail("espeak-ng is needed: run `make test`, which installs it")
-    said = pad(synthesize("help", "en-us+klatt", 150), 0.5).tobytes()
-    send_keys(kiosk.display, kiosk.window, "F1")
-    time.sleep(2.0)
-    help_screen = screen_pixels(kiosk.display)
+    help_screen, said = _help_by_voice(kiosk)
     assert _acts_on_voice(kiosk, help_screen, said, VOICE_BACK_WITHIN_S), \
         "a spoken request was not acted on before the fault"
 

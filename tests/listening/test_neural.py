@@ -192,7 +192,6 @@ def test_the_live_listener_sends_a_question_through_the_neural_pass(
     feeder = MicrophoneFeeder(pulse.fifo)
     try:
         recognizer = listener._recognizer  # type: ignore[attr-defined]
-        assert recognizer.neural is not None
         listener.start_listening()
         # A voice Whisper hears this question right in ("en-us+klatt" came out "how much does
         # that can depend on cost"): the test is of the path, not of accuracy.

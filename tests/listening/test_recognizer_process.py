@@ -1,0 +1,87 @@
+"""The live kiosk's recogniser in a process of its own (kiosk/listening/recognizer_process.py),
+on generated speech: the same answers as in-process, a killed process started again, and a
+broken vocabulary named at start-up."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.config import Settings
+from kiosk.intents import IntentName
+from kiosk.library import Library
+from kiosk.listening.denoise import Denoiser
+from kiosk.listening.recognizer import STREAM_CHUNK
+from kiosk.listening.recognizer_process import RecognizerProcess, RecognizerProcessError
+from tests.support.speech_fixtures import have_espeak, pad, synthesize
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")]
+
+
+def _pieces(text: str) -> list[bytes]:
+    """The utterance as the listener hands it over: denoised, in 30 ms pieces."""
+    pcm = Denoiser().process(pad(synthesize(text, "en-us", 150)).astype("<i2").tobytes())
+    return [pcm[start : start + STREAM_CHUNK] for start in range(0, len(pcm), STREAM_CHUNK)]
+
+
+def _heard(process: RecognizerProcess, text: str) -> IntentName:
+    process.begin()
+    for piece in _pieces(text):
+        process.feed(piece)
+    return process.finish(neural=False).name
+
+
+def test_it_hears_and_understands_as_the_recogniser_does(library: Library) -> None:
+    process = RecognizerProcess(Settings(recognizer="fast"), library.root)
+    try:
+        process.wait_ready()
+        assert process.pid is not None
+        assert _heard(process, "please speak louder") is IntentName.LOUDER
+        assert process.last_path == "fast"
+        assert process.understanding.understand("go to the next section").name is IntentName.NEXT
+        spoken = pad(synthesize("stop", "en-us", 150)).astype("<i2")
+        stop = process.hears_stop(np.asarray(spoken), 0.5)
+        assert stop is not None and stop.name is IntentName.STOP
+    finally:
+        process.close()
+    assert process.pid is None
+
+
+def test_killed_mid_utterance_it_is_started_again(
+    library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    process = RecognizerProcess(Settings(recognizer="fast"), library.root)
+    try:
+        process.wait_ready()
+        first = process.pid
+        pieces = _pieces("please speak louder")
+        process.begin()
+        for piece in pieces[: len(pieces) // 2]:
+            process.feed(piece)
+        assert process._child is not None
+        process._child.process.kill()
+        process._child.process.wait()
+        with caplog.at_level(logging.WARNING):
+            for piece in pieces[len(pieces) // 2 :]:
+                process.feed(piece)
+            process.finish(neural=False)  # that utterance may be lost, never an exception
+            assert _heard(process, "please speak louder") is IntentName.LOUDER
+        assert process.restarts == 1 and process.pid not in (None, first)
+        restarted = [r for r in caplog.records if "recognition process" in r.getMessage()]
+        assert len(restarted) == 1
+    finally:
+        process.close()
+
+
+def test_a_broken_vocabulary_is_named_at_start_up(library: Library, tmp_path: Path) -> None:
+    content = tmp_path / "en"
+    shutil.copytree(library.root, content)
+    (content / "commands.toml").write_text("[commands\nnext = [", encoding="utf-8")
+    process = RecognizerProcess(Settings(recognizer="fast"), content)
+    with pytest.raises(RecognizerProcessError, match=r"commands\.toml"):
+        process.wait_ready()
+    assert process.pid is None
