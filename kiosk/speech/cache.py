@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.files import check_writable, write_atomically
-from kiosk.speech.synth import Rendering, WordMark
+from kiosk.speech.synth import LEAD_IN_S, Rendering, WordMark
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ class CorruptEntry(Exception):
 
 def cache_key(*, text: str, voice: str, rate_wpm: int, lexicon: str, synthesizer: str) -> str:
     """The key of one rendering: every input that changes the audio."""
-    material = "\x1f".join((str(FORMAT_VERSION), synthesizer, voice, str(rate_wpm), lexicon, text))
+    # The lead-in kept before the first sound is part of the audio: a change renders again.
+    material = "\x1f".join((str(FORMAT_VERSION), synthesizer, voice, str(rate_wpm), lexicon,
+                            f"lead-in {LEAD_IN_S:g}", text))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -28,7 +28,10 @@ import numpy.typing as npt
 log = logging.getLogger(__name__)
 
 #: Leading silence kept before the first sound (the rest is trimmed so speech starts at once).
-LEAD_IN_S = 0.01
+#: It was 10 ms; every millisecond of it is a millisecond before the visitor hears anything
+#: (first sound at the sink, docs/speech.md), and what it keeps is below SILENCE_LEVEL (-54 dBFS),
+#: so 2 ms is kept: no click, and the attack of the first sound is never cut.
+LEAD_IN_S = 0.002
 #: A sentence's trailing pause is kept (it is the gap between sentences) but capped.
 MAX_TAIL_S = 0.35
 #: Samples quieter than this (int16) count as silence when trimming.

@@ -13,7 +13,7 @@ from kiosk.library import LexiconEntry, Library
 from kiosk.speech.cache import AudioCache, cache_key, decode, encode
 from kiosk.speech.lexicon import respell
 from kiosk.speech.render import Renderer, library_texts
-from kiosk.speech.synth import Rendering, WordMark, _complete, trim
+from kiosk.speech.synth import LEAD_IN_S, Rendering, WordMark, _complete, trim
 from tests.speech.fakes import FakeSynthesizer, fake_rendering
 
 
@@ -129,9 +129,10 @@ def test_trim_cuts_lead_in_and_caps_the_tail() -> None:
     pcm = np.zeros(3000, dtype=np.int16)
     pcm[500:1500] = 5000
     trimmed = trim(Rendering(pcm, rate, (WordMark(0, 3, 600),)))
-    assert trimmed.pcm[int(0.01 * rate)] == 5000  # speech starts after the short lead-in
-    assert len(trimmed.pcm) == 10 + 1000 + 350
-    assert trimmed.words[0].sample == 600 - 490
+    lead = int(LEAD_IN_S * rate)
+    assert trimmed.pcm[lead] == 5000 and trimmed.pcm[lead - 1] == 0  # after the short lead-in
+    assert len(trimmed.pcm) == lead + 1000 + 350
+    assert trimmed.words[0].sample == 600 - (500 - lead)
 
 
 def test_incomplete_audio_is_recognised() -> None:
