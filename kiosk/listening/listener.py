@@ -64,6 +64,8 @@ class Hearing(Protocol):
     @property
     def understanding(self) -> Understands: ...
 
+    def wait_ready(self) -> None: ...
+
     def begin(self) -> None: ...
 
     def feed(self, pcm: bytes) -> None: ...
@@ -198,6 +200,8 @@ class MicrophoneListener:
         self._listen_started = 0.0
         self._deaf = False
         self._closed = threading.Event()
+        #: Why there is no voice input ("" while there is): the recogniser could not start.
+        self._unavailable = ""
         self._endpointer = Endpointer(window=0.3, ratio=0.9)
         # Kept across utterances: the room's noise changes slowly.
         self._denoiser = Denoiser()
@@ -211,6 +215,9 @@ class MicrophoneListener:
 
     def start_listening(self) -> None:
         """Open the microphone for one utterance (push-to-talk)."""
+        if self._unavailable:
+            self._sink(event(EventType.MICROPHONE_UNAVAILABLE, reason=self._unavailable))
+            return
         with self._lock:
             self._listening = True
             self._listen_started = time.monotonic()
@@ -245,6 +252,14 @@ class MicrophoneListener:
             self._frames.put_nowait((data, time.monotonic()))
 
     def _run(self) -> None:
+        # Here, not at start-up: the kiosk is interactive while the recogniser's process builds
+        # its decoders (about 2 s on two cores).
+        try:
+            self._recognizer.wait_ready()
+        except Exception as error:  # its decoders cannot be built: no voice input, and why
+            self._unavailable = str(error) or type(error).__name__
+            log.warning("speech input unavailable: %s", self._unavailable)
+            return
         stream: AudioStream | None = None
         # Failed opens since the microphone went: said once, then only counted (the log of a
         # kiosk left a day without its microphone stays a line or two).

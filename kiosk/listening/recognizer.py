@@ -54,8 +54,8 @@ NEURAL_MAYBE_LOGPROB = -1.4
 #: against the audio. The best is taken if it scores at most RESCORE_MAX_DEFICIT (summed token
 #: log probability) below Whisper's own words, at least RESCORE_MIN_PER_TOKEN a token, and
 #: RESCORE_MIN_MARGIN above the best phrasing that means something else. Chosen on the natural
-#: development audio: from 215 to 227 of 264 commands and names clean, 161 to 186 in babble at
-#: 20 dB, with chatter rejected as before (58/60, 57/60).
+#: development audio: from 215 to 227 of 264 commands and names clean, 161 to 183 in babble at
+#: 20 dB, chatter rejected 58/60 as before clean and 56/60 against 57/60 at 20 dB.
 RESCORED_PHRASINGS = 8
 RESCORE_MAX_DEFICIT = 6.0
 RESCORE_MIN_PER_TOKEN = -4.0
@@ -86,8 +86,6 @@ class Recognizer:
         self.neural_passes = 0
         # The utterance's audio, in memory until it is decoded, for the neural pass.
         self._audio: list[bytes] = []
-        # The same, as the neural pass heard it, until the utterance's answer is chosen.
-        self._heard_audio: AudioData | None = None
         self.decoder = SpeechDecoder(
             library, self.understanding.commands, search=search, extra_phrases=extra_phrases,
             warps=warps,
@@ -99,6 +97,9 @@ class Recognizer:
         # model's initial guess, not this microphone's: the first utterance is kept (in memory)
         # so that, if it is not understood, it can be decoded once more with the adapted mean.
         self._first_utterance: list[bytes] | None = []
+
+    def wait_ready(self) -> None:
+        """Ready once built (the Hearing protocol: a RecognizerProcess has to wait)."""
 
     def begin(self) -> None:
         if self._first_utterance is not None:
@@ -124,11 +125,9 @@ class Recognizer:
         if not neural or self._sure(fast):
             self._audio.clear()
             return fast
-        heard = self._neural_hearing()
-        try:
-            return fast if heard is None else self._combined(fast, heard)
-        finally:
-            self._heard_audio = None  # the audio is gone once the answer is chosen
+        heard, audio = self._neural_hearing()
+        # The audio goes when this returns: it is only kept for scoring the kiosk's phrasings.
+        return fast if heard is None else self._combined(fast, heard, audio)
 
     def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
         """Barge-in: the `stop` a visitor said in this recording, or None.
@@ -144,8 +143,7 @@ class Recognizer:
         if fast.name is IntentName.STOP and fast.confidence >= min_confidence:
             self._audio.clear()
             return fast
-        heard = self._neural_hearing()
-        self._heard_audio = None
+        heard, _audio = self._neural_hearing()
         if heard is None or heard.avg_logprob < NEURAL_MIN_LOGPROB:
             return None
         for sentence in split_sentences(heard.text):
@@ -154,20 +152,19 @@ class Recognizer:
                 return meant
         return None
 
-    def _neural_hearing(self) -> NeuralHeard | None:
-        """The neural pass over the utterance collected so far, which is then dropped; None
-        without a neural process or when it could not answer (`last_path` says which)."""
+    def _neural_hearing(self) -> tuple[NeuralHeard | None, AudioData | None]:
+        """The neural pass over the utterance collected so far, and that utterance (no longer
+        kept here); (None, None) without a neural process or audio, (None, audio) when it
+        could not answer (`last_path` says which)."""
         pcm, self._audio = b"".join(self._audio), []
         if self.neural is None or not pcm:
-            return None
+            return None, None
         audio = AudioData(pcm, RATE, 2)  # the utterance as it was heard: 16 kHz, 16-bit mono
         del pcm
         heard = self.neural.transcribe(audio)
-        self._heard_audio = audio  # kept (in memory) only until the answer is chosen
-        del audio
         self.last_path = "fast-only" if heard is None else "neural"
         self.neural_passes += heard is not None
-        return heard
+        return heard, audio
 
     @staticmethod
     def _sure(fast: Intent) -> bool:
@@ -175,14 +172,16 @@ class Recognizer:
         return fast.name not in (IntentName.NONE, IntentName.ASK) and (
             fast.confidence >= FAST_PATH_CONFIDENCE)
 
-    def _combined(self, fast: Intent, heard: NeuralHeard) -> Intent:
+    def _combined(self, fast: Intent, heard: NeuralHeard, audio: AudioData | None = None
+                  ) -> Intent:
         """What the two recognisers together make of an utterance pocketsphinx was unsure of.
 
         Whisper's words win when it is not guessing, except against a question pocketsphinx
         answered surely and differently; otherwise pocketsphinx's answer if it is fairly sure,
         or what both heard alike. Failing that, a command or name Whisper half heard is asked
         about ("Did you mean ...?"), else nothing: a "didn't catch that" rather than a wrong
-        action.
+        action. With the utterance's `audio`, Whisper also scores the kiosk's phrasings closest
+        to what was heard before nothing is the answer.
         """
         fairly_sure = fast.name is not IntentName.NONE and fast.confidence >= FAIRLY_SURE_CONFIDENCE
         meant = self.understanding.understand(heard.text) if heard.text else NO_INTENT
@@ -201,17 +200,18 @@ class Recognizer:
         # words stay pocketsphinx's, and nothing is asked).
         half_sure = _askable(meant) and heard.avg_logprob >= NEURAL_MAYBE_LOGPROB
         maybe = meant if half_sure and fast.heard else None
-        if maybe is None and fast.heard and heard.text and meant.reply is None:
-            rescued = self._rescored(heard.text, fast.heard)
+        if maybe is None and audio is not None and fast.heard and heard.text and (
+                meant.reply is None):
+            rescued = self._rescored(audio, heard.text, fast.heard)
             if rescued is not None:
                 self.last_path = "rescored"
                 return rescued
         return Intent(IntentName.NONE, confidence=0.0, heard=fast.heard, maybe=maybe)
 
-    def _rescored(self, neural_text: str, fast_text: str) -> Intent | None:
-        """The kiosk phrasing Whisper finds nearly as likely as its own words, if one is clearly
-        best (docs/voice.md, "Phrasings scored by Whisper"); None otherwise."""
-        if self.neural is None or self._heard_audio is None:
+    def _rescored(self, audio: AudioData, neural_text: str, fast_text: str) -> Intent | None:
+        """The kiosk phrasing Whisper finds nearly as likely as its own words in `audio`, if
+        one is clearly best (docs/voice.md, "Phrasings scored by Whisper"); None otherwise."""
+        if self.neural is None:
             return None
         if self._phrasings is None:
             self._phrasings = PhrasingIndex(phrasings(self.decoder.phrases))
@@ -225,7 +225,7 @@ class Recognizer:
         # Written as Whisper writes a request, so that neither case nor the full stop counts
         # against a phrasing.
         rows = [neural_text, *(f"{text[:1].upper()}{text[1:]}." for text, _ in candidates)]
-        scores = self.neural.score(self._heard_audio, rows)
+        scores = self.neural.score(audio, rows)
         if not scores:
             return None
         own, scored = scores[0], sorted(

@@ -249,6 +249,9 @@ class WindowRecognizer:
         self.given: list[np.ndarray] = []
         self.closed = False
 
+    def wait_ready(self) -> None:
+        pass
+
     def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
         self.given.append(samples.copy())
         return Intent(IntentName.STOP, confidence=1.0)

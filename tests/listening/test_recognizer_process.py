@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 
 from kiosk.config import Settings
+from kiosk.events import EventType
 from kiosk.intents import IntentName
 from kiosk.library import Library
 from kiosk.listening.denoise import Denoiser
+from kiosk.listening.listener import MicrophoneListener
 from kiosk.listening.recognizer import STREAM_CHUNK
 from kiosk.listening.recognizer_process import RecognizerProcess, RecognizerProcessError
+from tests.listening.test_listener import FakeMicrophone
+from tests.speech.fakes import EventLog
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")]
@@ -85,3 +89,25 @@ def test_a_broken_vocabulary_is_named_at_start_up(library: Library, tmp_path: Pa
     with pytest.raises(RecognizerProcessError, match=r"commands\.toml"):
         process.wait_ready()
     assert process.pid is None
+
+
+def test_a_listener_over_a_broken_vocabulary_says_why_when_talk_is_pressed(
+    library: Library, tmp_path: Path
+) -> None:
+    """The kiosk does not wait for the process at start-up; the listener's thread does, and a
+    process that cannot start makes every Talk say voice input is unavailable, and why."""
+    content = tmp_path / "en"
+    shutil.copytree(library.root, content)
+    (content / "commands.toml").write_text("[commands\nnext = [", encoding="utf-8")
+    events = EventLog()
+    listener = MicrophoneListener(RecognizerProcess(Settings(recognizer="fast"), content),
+                                  events, FakeMicrophone())
+    try:
+        listener._worker.join(timeout=30)  # the thread ends once the process has said why
+        assert not listener._worker.is_alive()
+        listener.start_listening()
+        told = events.wait_for(EventType.MICROPHONE_UNAVAILABLE, timeout_s=5)
+    finally:
+        listener.close()
+    assert "commands.toml" in told["reason"]
+    assert EventType.LISTENING_STARTED not in [e.type for e in events.events]
