@@ -77,9 +77,9 @@ def create_listener(
 
     With `speaker` (the kiosk's KioskSpeaker) and the `barge_in` setting on, a visitor's "stop"
     is heard over the kiosk's own voice, which is cancelled using what its player sends out.
-    It does not wait for the recogniser's process (`recognition`, if already started with
-    `start_recognition`) to build its decoders: the listener's thread does, and if they cannot
-    be built (a broken vocabulary), every press of Talk says voice input is unavailable, and why.
+    It waits for the recogniser's process (`recognition`, if already started with
+    `start_recognition`) to build its decoders; if they cannot be built (a broken vocabulary),
+    RecognizerProcessError says why, and the caller falls back to a NullListener.
     """
     if settings.microphone == "none":
         if recognition is not None:
@@ -90,6 +90,13 @@ def create_listener(
     # the audio callbacks or the interface (kiosk/listening/recognizer_process.py).
     recognizer = recognition or start_recognition(settings, library)
     assert recognizer is not None
+    # Waited for here, though the listener's thread would: without this wait, a fault test of
+    # the running kiosk (content reloaded when a visit ends) missed its first sound once in CI.
+    try:
+        recognizer.wait_ready()
+    except Exception:
+        recognizer.close()
+        raise
     # Only the real player (not a NullSpeaker) can say what it sent to the loudspeaker.
     keep_tap = getattr(getattr(speaker, "output", None), "keep_tap", None)
     barge_in = BargeIn(keep_tap()) if settings.barge_in and keep_tap is not None else None
