@@ -15,7 +15,8 @@ VmRSS (now) and VmHWM (its peak), from /proc/PID/status, in MB (MiB), and the to
 sum, the sum of the peaks (an upper bound: the peaks need not coincide) and the largest RSS sum
 seen while sampling twice a second. The baseline, in the same run on the same display and audio
 server: the same visit with KIOSK_RECOGNIZER=fast (pocketsphinx alone, no neural process).
-Target (the issue): all the kiosk's processes together at most 550 MB RSS.
+Target (the issue): all the kiosk's processes together at most 550 MB RSS. With --breakdown N,
+each process's N largest mappings (/proc/PID/smaps, by file, or [heap] and [anon]) after a visit.
 
 With --piper-worker [--rate WPM], the Piper worker alone: a fresh one (kiosk.piper_worker, as the
 kiosk starts it) renders every content sentence, through the lexicon as the renderer gives it
@@ -121,6 +122,42 @@ def memory_kb(pid: int) -> tuple[int, int] | None:
     if "VmRSS" not in values:  # a zombie has no memory lines
         return None
     return values["VmRSS"], values.get("VmHWM", values["VmRSS"])
+
+
+def mappings_kb(pid: int) -> dict[str, tuple[int, int]]:
+    """What a process's resident memory is, from /proc/PID/smaps: {mapping: (Rss, private kB)}
+    by the file mapped (its name), or [heap], [stack], [anon] (anonymous memory: malloc's
+    arenas and mmap'd blocks, the models' tensors)."""
+    found: dict[str, tuple[int, int]] = {}
+    name = "?"
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        head, _, rest = line.partition(" ")
+        if not head.endswith(":"):  # a mapping's first line: address perms offset dev inode path
+            fields = line.split(None, 5)
+            path = fields[5].strip() if len(fields) > 5 else ""
+            name = Path(path).name if path.startswith("/") else (path or "[anon]")
+            continue
+        if head in ("Rss:", "Private_Clean:", "Private_Dirty:"):
+            rss, private = found.get(name, (0, 0))
+            kb = int(rest.split()[0])
+            found[name] = (rss + kb, private) if head == "Rss:" else (rss, private + kb)
+    return found
+
+
+def print_breakdown(run: Run, top: int) -> None:
+    """Each live process's largest mappings by RSS (smaps), as they are now."""
+    for proc in sorted(run.procs.values(), key=lambda p: p.pid):
+        found = mappings_kb(proc.pid)
+        if not found:
+            continue
+        print(f"  {proc.pid} {proc.name}: {mb(sum(r for r, _ in found.values())).strip()} MB "
+              f"({mb(sum(p for _, p in found.values())).strip()} MB private)")
+        for name, (rss, private) in sorted(found.items(), key=lambda kv: -kv[1][0])[:top]:
+            print(f"    {mb(rss)} MB  {mb(private)} private  {name}")
 
 
 def cpu_s(pid: int) -> float:
@@ -257,7 +294,8 @@ def ask(run: Run, display: XvfbDisplay, window: str, server: PulseAudioServer,
 
 
 def visit(run: Run, display: XvfbDisplay, server: PulseAudioServer, microphone: MicrophoneFeeder,
-          speech: dict[str, bytes], extra_env: dict[str, str], work: Path) -> None:
+          speech: dict[str, bytes], extra_env: dict[str, str], work: Path,
+          breakdown: int = 0) -> None:
     """Start `kiosk run`, wait until it is up, drive the visit, take the figures, stop it."""
     env = {**display.env, **server.env, **extra_env,
            "KIOSK_CACHE_DIR": str(work / "cache"), "KIOSK_STATE_DIR": str(work / "state")}
@@ -290,6 +328,10 @@ def visit(run: Run, display: XvfbDisplay, server: PulseAudioServer, microphone: 
         for text, pcm in speech.items():
             ask(run, display, window, server, microphone, kiosk, sampler, text, pcm)
         run.phase = "after the visit"
+        if breakdown:
+            sampler.sample()
+            print(f"\n== recognizer {run.label}: largest mappings (smaps) after the visit ==")
+            print_breakdown(run, breakdown)
     finally:
         sampler.stop()
         if kiosk.poll() is None:
@@ -398,6 +440,8 @@ def main() -> int:
     parser.add_argument("--piper-worker", action="store_true",
                         help="measure the Piper worker alone over every content sentence")
     parser.add_argument("--rate", type=int, default=0, help="words per minute (--piper-worker)")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
+                        help="after each visit, print each process's N largest mappings (smaps)")
     arguments = parser.parse_args()
     if arguments.piper_worker:
         return piper_worker(arguments.rate)
@@ -421,7 +465,8 @@ def main() -> int:
                 folder.mkdir()
                 # Hybrid is the default: only the baseline sets the recognizer.
                 extra = {"KIOSK_RECOGNIZER": "fast"} if run.label == "fast" else {}
-                visit(run, display, server, microphone, speech, extra, folder)
+                visit(run, display, server, microphone, speech, extra, folder,
+                      arguments.breakdown)
     finally:
         microphone.close()
         server.stop()

@@ -14,6 +14,11 @@ one; the encoder's cost grows with the window, and a request to the kiosk lasts 
 So this worker drives faster-whisper's parts itself and encodes a 10 s window when the utterance
 fits in one: a third of the time, and on the development audio as many or more utterances
 understood (docs/voice.md, "A shorter window").
+
+Memory: faster-whisper imports PyAV (FFmpeg's libraries) at its top for `decode_audio`, which
+this worker never calls (it is given samples, not files). A placeholder module stands in for
+`av` before faster-whisper is imported: the process is about 24 MB smaller (docs/speech.md,
+"Memory"), and a call that did need PyAV would fail with AttributeError, not decode.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import types
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -39,6 +45,11 @@ PROMPT_TOKENS = 223
 #: Scoring rows encode the utterance and this much more (mel frames), in whole seconds: each row
 #: runs the decoder's attention over the whole window, so a short one makes rows cheap.
 SCORING_MARGIN_FRAMES = 200
+
+
+def skip_pyav() -> None:
+    """Have `import av` give an empty placeholder module in this process (see the docstring)."""
+    sys.modules.setdefault("av", types.ModuleType("av", "not loaded: the worker decodes no files"))
 
 
 class Transcriber:
@@ -114,6 +125,7 @@ class Transcriber:
 def serve(connection: Connection, model_dir: str, threads: int) -> None:
     """Load the model once, then answer requests until the socket closes or None comes."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder needs no hub; never reach for one
+    skip_pyav()
     import numpy as np
 
     release = memory_release()

@@ -53,6 +53,16 @@ def test_the_packaged_model_hears_generated_speech(neural: NeuralRecognizer) -> 
     assert heard.ms > 0
 
 
+def test_the_process_loads_no_ffmpeg_libraries(neural: NeuralRecognizer) -> None:
+    """faster-whisper imports PyAV (FFmpeg) for file decoding that the worker never does: it
+    would cost the kiosk about 24 MB (kiosk/neural_worker.py)."""
+    assert neural.transcribe(_speech("go home")) is not None  # loaded and heard something
+    pid = neural.pid
+    assert pid is not None
+    mapped = Path(f"/proc/{pid}/maps").read_text()
+    assert "libavcodec" not in mapped and "/av/" not in mapped
+
+
 def test_audio_at_another_rate_and_width_is_converted(neural: NeuralRecognizer) -> None:
     speech = _speech("what are breast calcifications")
     as_recorded = AudioData(speech.get_raw_data(convert_rate=44_100, convert_width=4), 44_100, 4)
