@@ -14,7 +14,7 @@ from kiosk.config import Settings
 from kiosk.engines import Listener, NullListener, Speaker
 from kiosk.events import EventSink
 from kiosk.library import Library
-from kiosk.listening.barge_in import BargeIn
+from kiosk.listening.barge_in import SPOT_THRESHOLD, BargeIn
 from kiosk.listening.listener import MicrophoneListener, SourceFactory
 from kiosk.listening.neural import NeuralError, NeuralRecognizer, vocabulary_prompt
 from kiosk.listening.pulse_source import microphone_source
@@ -99,7 +99,11 @@ def create_listener(
         raise
     # Only the real player (not a NullSpeaker) can say what it sent to the loudspeaker.
     keep_tap = getattr(getattr(speaker, "output", None), "keep_tap", None)
-    barge_in = BargeIn(keep_tap()) if settings.barge_in and keep_tap is not None else None
+    barge_in = None
+    if settings.barge_in and keep_tap is not None:
+        # The spotter decodes in the recognition process, off this process's GIL, so the
+        # output's audio callback is never held up by it (kiosk/speech/player.py).
+        barge_in = BargeIn(keep_tap(), spotter=recognizer.stop_spotter(SPOT_THRESHOLD))
     return MicrophoneListener(
         recognizer, sink, source or microphone_source(settings.microphone),
         listen_timeout_s=settings.listen_timeout_s, wake_phrase=wake, barge_in=barge_in,

@@ -231,6 +231,16 @@ class StopSpotter:
         return spotted
 
 
+class Spotting(Protocol):
+    """Spots "stop" in cleaned audio as it comes: a StopSpotter here, or the recognition
+    process's (kiosk.listening.recognizer_process), which keeps its decoder off this process's
+    GIL."""
+
+    def feed_bounded(self, pcm: bytes) -> bool: ...
+
+    def reset(self) -> None: ...
+
+
 class ReferenceTap(Protocol):
     """What the player sent to the loudspeaker (kiosk.speech.player.OutputTap)."""
 
@@ -305,12 +315,12 @@ class BargeIn:
 
     def __init__(
         self, tap: ReferenceTap, threshold: float = SPOT_THRESHOLD,
-        partitions: int = PARTITIONS,
+        partitions: int = PARTITIONS, spotter: Spotting | None = None,
     ) -> None:
         self._tap = tap
         self._partitions = partitions
         self._canceller = EchoCanceller(partitions=partitions)
-        self._spotter = StopSpotter(threshold)
+        self._spotter = spotter if spotter is not None else StopSpotter(threshold)
         self._gate = NearEndGate()
         self._position: float | None = None
         self._last_heard = 0.0

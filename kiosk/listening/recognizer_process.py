@@ -3,9 +3,9 @@
 Why: pocketsphinx's decoder holds Python's GIL for the whole of each call (measured: one call
 over 11 s of audio kept another thread from running for all of its 2.95 s), so in the kiosk's
 own process every decoded frame held up the audio callback and the interface. Here the
-listener's thread only hands 30 ms frames over a socket; pocketsphinx, the understanding and
-the client of the neural process run in this one. A crash here costs the utterance being heard:
-the kiosk logs one line and starts the process again.
+listener's thread only hands 30 ms frames over a socket; pocketsphinx, the understanding, the
+barge-in "stop" spotter and the client of the neural process run in this one. A crash here
+costs the utterance being heard: the kiosk logs one line and starts the process again.
 
 Audio crosses the socket in memory and is never written anywhere; nothing heard is logged.
 """
@@ -47,9 +47,27 @@ class _RemoteUnderstanding:
         return answer if isinstance(answer, Intent) else Intent(IntentName.NONE, confidence=0.0)
 
 
+class _RemoteSpotter:
+    """The barge-in "stop" spotter inside the recognition process (kiosk.listening.barge_in's
+    Spotting): its keyphrase decoder runs on every frame while the kiosk speaks, and here it
+    would hold this process's GIL, and so the audio callback, for each one."""
+
+    def __init__(self, owner: RecognizerProcess, threshold: float) -> None:
+        self._owner = owner
+        self._threshold = threshold
+
+    def feed_bounded(self, pcm: bytes) -> bool:
+        """True when "stop" was just spotted (False if the process failed: nothing spotted)."""
+        return self._owner._call(("spot", pcm, self._threshold)) is True
+
+    def reset(self) -> None:
+        self._owner._send(("spot-reset", self._threshold))
+
+
 class RecognizerProcess:
     """The listener's side: the same calls as a Recognizer (begin, feed, finish, discard,
-    hears_stop, understanding.understand, close), answered by the process.
+    hears_stop, understanding.understand, close), answered by the process, and the barge-in
+    "stop" spotter (`stop_spotter`).
 
     Built, it has started the process, which builds its decoders while the kiosk starts its
     speaker; `wait_ready` waits for them, and raises RecognizerProcessError with the process's
@@ -128,6 +146,10 @@ class RecognizerProcess:
     def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
         answer = self._call(("stop", np.asarray(samples, dtype="<i2"), min_confidence))
         return answer if isinstance(answer, Intent) else None
+
+    def stop_spotter(self, threshold: float) -> _RemoteSpotter:
+        """A "stop" spotter (kiosk.listening.barge_in.Spotting) that decodes in the process."""
+        return _RemoteSpotter(self, threshold)
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 
 It builds the kiosk's Recognizer (pocketsphinx, the understanding, the neural pass's client),
 says "ready" or why not, then answers the listener's requests on the socket until it closes:
-kiosk/listening/recognizer_process.py is the other end, and says why this is a process.
+kiosk/listening/recognizer_process.py is the other end, and says why this is a process. Once
+the kiosk speaks, it also runs the barge-in "stop" spotter on the cleaned microphone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def serve(connection: Connection) -> None:
     from kiosk.config import Settings
     from kiosk.library import load_library
     from kiosk.listening import build_recognizer
+    from kiosk.listening.barge_in import StopSpotter
 
     recognition, neural_model, root, extra = connection.recv()
     try:
@@ -29,6 +31,8 @@ def serve(connection: Connection) -> None:
         connection.send(("failed", str(error) or type(error).__name__))
         return
     connection.send(("ready", ""))
+    # The barge-in "stop" spotters, by threshold, built when the kiosk first speaks.
+    spotters: dict[float, StopSpotter] = {}
     try:
         for request in requests(connection):
             kind, *rest = request
@@ -43,6 +47,13 @@ def serve(connection: Connection) -> None:
                 connection.send((intent, recognizer.last_path, recognizer.neural_passes))
             elif kind == "stop":
                 connection.send(recognizer.hears_stop(rest[0], rest[1]))
+            elif kind == "spot":
+                pcm, threshold = rest
+                if threshold not in spotters:
+                    spotters[threshold] = StopSpotter(threshold)
+                connection.send(spotters[threshold].feed_bounded(pcm))
+            elif kind == "spot-reset" and rest[0] in spotters:
+                spotters[rest[0]].reset()
             elif kind == "understand":
                 connection.send(recognizer.understanding.understand(rest[0]))
     finally:

@@ -15,6 +15,7 @@ from kiosk.config import Settings
 from kiosk.events import EventType
 from kiosk.intents import IntentName
 from kiosk.library import Library
+from kiosk.listening.barge_in import SPOT_THRESHOLD
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.listener import MicrophoneListener
 from kiosk.listening.recognizer import STREAM_CHUNK
@@ -53,6 +54,34 @@ def test_it_hears_and_understands_as_the_recogniser_does(library: Library) -> No
     finally:
         process.close()
     assert process.pid is None
+
+
+def test_its_stop_spotter_spots_stop_and_not_silence_and_survives_a_kill(
+    library: Library,
+) -> None:
+    """The barge-in spotter decodes in the process, and starts again with it."""
+    process = RecognizerProcess(Settings(recognizer="fast"), library.root)
+    silence = np.zeros(16_000, dtype=np.int16)
+    word = np.concatenate([silence, synthesize("stop", "en-us+m3", 150), silence])
+    said, quiet = word.astype("<i2").tobytes(), silence.tobytes() * 2
+
+    def spots(spotter: object, pcm: bytes) -> list[bool]:
+        return [spotter.feed_bounded(pcm[i : i + 960]) for i in range(0, len(pcm), 960)]  # type: ignore[attr-defined]
+
+    try:
+        process.wait_ready()
+        spotter = process.stop_spotter(SPOT_THRESHOLD)
+        assert any(spots(spotter, said))
+        spotter.reset()
+        assert not any(spots(spotter, quiet))
+        assert process._child is not None
+        process._child.process.kill()
+        process._child.process.wait()
+        assert not any(spots(spotter, quiet[:960]))  # the process died: nothing spotted
+        assert any(spots(spotter, said)), "the restarted process spots again"
+        assert process.restarts == 1
+    finally:
+        process.close()
 
 
 def test_killed_mid_utterance_it_is_started_again(
