@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.speech.player import AUDIO_PRIORITY
 
 UNIT_NAME = "kiosk.service"
 METRICS_SERVICE = "kiosk-metrics.service"
@@ -113,6 +114,9 @@ RestartSec=2
 TimeoutStartSec={START_TIMEOUT_S}
 WatchdogSec={WATCHDOG_S}
 TimeoutStopSec=10
+# The audio callback's thread asks for this real-time priority, so the kiosk's own work never
+# keeps it from a core long enough to stutter (kiosk/speech/player.py).
+LimitRTPRIO={AUDIO_PRIORITY}
 
 [Install]
 WantedBy=multi-user.target

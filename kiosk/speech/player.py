@@ -14,6 +14,7 @@ A supervisor thread opens the stream, watches that callbacks keep coming, and af
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -48,6 +49,9 @@ PLAYER_RATE = 22_050
 #: still in this process, holds the GIL on every frame while the kiosk speaks; until it moves
 #: out too, 50 ms stays.
 OUTPUT_LATENCY_S = 0.05
+#: Real-time priority asked for the audio callback's thread (1-99; PulseAudio's own threads,
+#: through rtkit, take about 5, and the callback feeds them).
+AUDIO_PRIORITY = 4
 #: How long a busy Python thread keeps the GIL while another waits for it (Python's default is
 #: 5 ms). The audio callback waits at most this long behind Python code (C code that holds the
 #: GIL is not interrupted): measured with pocketsphinx decoding 30 ms frames beside a waiting
@@ -65,6 +69,23 @@ RETRY_S = 1.0
 FADE_S = 0.005
 
 Samples = npt.NDArray[np.float32]
+
+
+def _realtime_thread() -> bool:
+    """Ask for round-robin real-time priority for the calling thread (the audio callback's);
+    False where that is not allowed (no CAP_SYS_NICE or RLIMIT_RTPRIO): it then runs as before.
+
+    Why: on two cores the kiosk's own processes (Piper rendering the next sentence, the
+    recogniser, the interface) can keep the callback's thread waiting for a core past the
+    output buffer, an underflow; at real-time priority it runs as soon as it wakes. It needs
+    the GIL still, which other threads hand over within GIL_SWITCH_S. Its work is a few
+    copies per callback, so it never keeps a core from the rest for long.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(AUDIO_PRIORITY))
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +273,9 @@ class Player:
         self._supervisor: threading.Thread | None = None
         self._lost_reason = ""
         self.underflows = 0  # callbacks that reported an output underflow (audible glitches)
+        #: Whether the audio callback's thread runs at real-time priority (None: not yet known;
+        #: see `_realtime_thread`).
+        self.realtime: bool | None = None
         #: What was sent to the loudspeaker, for cancelling it from the microphone; kept only
         #: once asked for (`keep_tap`: the listener asks when the `barge_in` setting is on), so
         #: with barge-in off the audio callback does no work for it.
@@ -332,6 +356,8 @@ class Player:
     # ----- the audio callback (PortAudio's thread: no blocking, no logging) ---------------
 
     def _callback(self, out: Any, frames: int, time_info: Any, status: Any) -> None:
+        if self.realtime is None:
+            self.realtime = _realtime_thread()
         if status.output_underflow:
             self.underflows += 1
             if self.tap is not None:
@@ -431,6 +457,7 @@ class Player:
         import sounddevice as sd
 
         device = _choose_device(self.device)
+        self.realtime = None  # a new stream calls back on a new thread
         self._ready = False
         self._last_callback = 0.0
         stream = open_stream(

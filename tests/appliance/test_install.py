@@ -21,6 +21,7 @@ from kiosk.install import (
     commands,
     install,
 )
+from kiosk.speech.player import AUDIO_PRIORITY
 
 KIOSK = Path(sys.executable).with_name("kiosk")
 
@@ -63,7 +64,8 @@ def test_the_unit_restarts_always_with_a_watchdog_on_the_console(
     lines = set(unit.splitlines())
     for line in ("Type=notify", "NotifyAccess=all", "Restart=always", "User=kiosk",
                  "StartLimitIntervalSec=0", "StandardOutput=journal", "TTYPath=/dev/tty1",
-                 "Conflicts=getty@tty1.service", "WantedBy=multi-user.target"):
+                 "Conflicts=getty@tty1.service", "WantedBy=multi-user.target",
+                 f"LimitRTPRIO={AUDIO_PRIORITY}"):
         assert line in lines, line
     assert any(line.startswith("WatchdogSec=") for line in lines)
     start = next(line for line in lines if line.startswith("ExecStart="))

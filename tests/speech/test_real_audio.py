@@ -21,7 +21,7 @@ from kiosk.config import Settings
 from kiosk.events import EventType
 from kiosk.library import Library
 from kiosk.speech import KioskSpeaker, create_speaker
-from kiosk.speech.player import RETRY_S
+from kiosk.speech.player import AUDIO_PRIORITY, RETRY_S
 from kiosk.speech.synth import Pyttsx3Synthesizer, Rendering
 from tests.speech.fakes import EventLog
 from tests.support.pulseaudio import PulseAudioServer
@@ -186,6 +186,26 @@ def test_speaks_a_section_as_rendered(real: Setup, pulse: PulseAudioServer, libr
     assert list(real.tmp.iterdir()) == []
     stored = [p for p in (real.settings.cache_dir / "speech").rglob("*") if p.is_file()]
     assert stored and all(p.suffix == ".kpcm" for p in stored)
+
+
+def _threads_at_real_time() -> list[int]:
+    """This process's threads running at SCHED_RR."""
+    return [int(task) for task in os.listdir("/proc/self/task")
+            if os.sched_getscheduler(int(task)) == os.SCHED_RR]
+
+
+@pytest.mark.real_audio
+def test_the_audio_callback_runs_at_real_time_priority_where_allowed(real: Setup) -> None:
+    import resource
+
+    allowed = os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] >= AUDIO_PRIORITY
+    real.speaker.speak(["One moment."])
+    real.log.wait_for(EventType.SPEECH_FINISHED, timeout_s=30)
+    player = real.speaker.output
+    assert player.realtime is allowed  # type: ignore[attr-defined]
+    # Exactly one thread asked: the callback's (never the interface's or the speaker's).
+    assert len(_threads_at_real_time()) == (1 if allowed else 0)
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
 @pytest.mark.real_audio
