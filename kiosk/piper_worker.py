@@ -46,6 +46,8 @@ from kiosk.worker_memory import map_large_blocks, memory_release
 
 #: onnxruntime threads: the machine has 2 cores, shared with the UI and speech recognition.
 THREADS = 1
+#: Added to the worker's niceness: a lower priority than the kiosk's own process.
+NICENESS = 5
 #: Silence between the sentences of one text (Piper renders each on its own and adds none).
 SENTENCE_GAP_S = 0.25
 #: Extra weight, in phonemes, of the pause a punctuation mark ending a word brings.
@@ -282,6 +284,9 @@ def _write_wav(path: str, audio: Any, rate: int) -> None:
 
 def main(argv: list[str]) -> int:
     replies = _protocol_stream()
+    # Rendering runs well ahead of playback (a real-time factor under 0.1), so on a busy
+    # machine it gives way to the kiosk's audio and interface threads.
+    os.nice(NICENESS)
     map_large_blocks(MMAP_THRESHOLD)
     try:
         model, config = argv

@@ -4,6 +4,7 @@ espeak-ng standing in when the voice is missing or corrupt."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import threading
@@ -18,7 +19,7 @@ import pytest
 from benchmarks.memory import PIPER_TARGET_MB, memory_kb
 from kiosk.config import Settings
 from kiosk.library import Library
-from kiosk.piper_worker import plan_pieces
+from kiosk.piper_worker import NICENESS, plan_pieces
 from kiosk.speech.piper import (
     FallbackSynthesizer,
     PiperSynthesizer,
@@ -69,6 +70,13 @@ def test_the_rate_setting_changes_the_duration(piper: PiperSynthesizer, library:
     assert 0.3 < fast.duration_s / slow.duration_s < 0.65
     assert length_scale(100) > length_scale(150) > length_scale(220)
     assert length_scale(173) == pytest.approx(1.0, abs=0.05)  # the joe voice's own pace
+
+
+def test_the_worker_runs_below_the_kiosk_s_own_priority(piper: PiperSynthesizer) -> None:
+    piper.warm_up()
+    worker = piper._process
+    assert worker is not None
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + NICENESS
 
 
 def test_a_worker_killed_mid_sentence_costs_at_most_that_sentence(
