@@ -55,6 +55,14 @@ class CommandWords:
     subjects: frozenset[str] = frozenset()
     #: "yes" and "no" -> the ways of saying them, to answer "Did you mean ...?".
     replies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: How patients say the content's things, for answering questions: said phrase -> the
+    #: content's words ("change of life" -> ("menopause",)).
+    paraphrases: Mapping[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    #: What a question's form asks after ("where" -> ("place",)): a hint between passages
+    #: that answer its words equally well, never evidence of its own.
+    question_forms: Mapping[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def phrases(self) -> Iterable[str]:
         """Every command phrasing and reply, for the speech recogniser's search."""
@@ -121,6 +129,28 @@ def _synonyms(
     return MappingProxyType(table)
 
 
+def _paraphrases(
+    data: Mapping[str, Any], key: str, path: Path, problems: list[ContentProblem]
+) -> Mapping[tuple[str, ...], tuple[str, ...]]:
+    """ "menopause = change of life, the change" -> {("change", "of", "life"): ("menopause",),
+    ...}: like synonyms, but a phrase of any length on either side."""
+    value = data.get(key, [])
+    table: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for entry in value if isinstance(value, list) else [None]:
+        meant, equals, others = entry.partition("=") if isinstance(entry, str) else ("", "", "")
+        said = [tuple(normalize(other)) for other in others.split(",")]
+        if not (equals and normalize(meant) and said and all(said)):
+            problems.append(ContentProblem(
+                path, 1, f"bad-{key}".replace("_", "-"),
+                f"{key} must be a list like \"menopause = change of life, the change\"; "
+                f"got {entry!r}",
+            ))
+            continue
+        for phrase in said:
+            table[phrase] = tuple(normalize(meant))
+    return MappingProxyType(table)
+
+
 def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[ContentProblem]]:
     """Read `commands.toml` from a content folder: (CommandWords or None, problems)."""
     path = Path(language_dir) / COMMANDS_FILE
@@ -184,6 +214,8 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         replies=MappingProxyType(
             {name: _word_list(replies, name, path, problems) for name in REPLIES if name in replies}
         ),
+        paraphrases=_paraphrases(words, "paraphrases", path, problems),
+        question_forms=_paraphrases(words, "question_forms", path, problems),
     )
     return (None if problems else result), problems
 

@@ -25,36 +25,23 @@ unspecific words (idf).
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from kiosk.command_words import CommandWords, load_commands
 from kiosk.intents import Intent, IntentName
-from kiosk.library import Library, Section
+from kiosk.library import Library
+from kiosk.passages import Passages, paraphrased, passage_text, root, standalone_passage
 from kiosk.words import normalize
+
+#: Re-exported: what an answer reads (kiosk.passages).
+__all__ = ["Understanding", "passage_text", "standalone_passage", "stem", "understand"]
 
 #: Share of an utterance's content words a command or name must explain to be taken.
 COMMAND_THRESHOLD = 0.66
 #: Words of command phrasings up to this long count as that command's keywords on their own.
 KEYWORD_PHRASE_WORDS = 2
 NAME_THRESHOLD = 0.66
-#: Share of a question's content words that must occur in the passage that answers it.
-ANSWER_THRESHOLD = 0.6
-STATEMENT_THRESHOLD = 0.75
-#: How much a word the content never uses counts against a question that names at least
-#: UNKNOWN_EXCUSED_AFTER of the content's words, against 1 for a word of the content.
-UNKNOWN_WEIGHT = 0.3
-UNKNOWN_EXCUSED_AFTER = 3
-#: Sentences ranked at least this share of the best one's score (BM25) compete for a question
-#: on how much of it their passage explains.
-CLOSE_RANK = 0.5
-#: An answer from the content is sure when the words it rests on are as specific as this many
-#: words of the content's average specificity (idf).
-QUESTION_WORDS = 2.0
 #: How much a glue word that nothing accounts for ("too to see you skip") weighs against a
 #: command's confidence, against 1 for each word a phrasing explains.
 LOOSE_GLUE = 0.1
@@ -95,56 +82,6 @@ class _Phrase:
     intent: IntentName
     tokens: tuple[str, ...]
     exact: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Passage:
-    topic: str
-    section: str
-    text: str
-    #: The tokens of the text and of its section's names.
-    words: frozenset[str] = frozenset()
-
-
-def standalone_passage(section: Section, index: int) -> range:
-    """The sentences to read as the answer that sentence `index` of `section` gives: never a
-    fragment whose meaning changes out of context.
-
-    A sentence is read with its whole paragraph ("Most breast calcifications are noncancerous"
-    comes before "Certain patterns ... may be an indication of breast cancer"); a list item with
-    the paragraph that introduces its list and the whole list ("Calcification may also occur
-    due to:" and every cause, not "injury to your breast" alone); a paragraph that introduces a
-    list, with the list.
-    """
-    sentences = section.sentences
-    start = index
-    while start > 0 and sentences[start].is_list_item and sentences[start - 1].is_list_item:
-        start -= 1
-    if sentences[start].is_list_item and start > 0:
-        start -= 1  # the sentence that introduces the list
-    line = sentences[start].line
-    while start > 0 and not sentences[start - 1].is_list_item and sentences[start - 1].line == line:
-        start -= 1
-    end = index + 1
-    while end < len(sentences) and not sentences[end].is_list_item and sentences[end].line == line:
-        end += 1
-    if sentences[end - 1].is_list_item or sentences[end - 1].text.rstrip().endswith(":"):
-        while end < len(sentences) and sentences[end].is_list_item:
-            end += 1
-    return range(start, end)
-
-
-def passage_text(section: Section, indices: range) -> str:
-    """The sentences as one answer: a paragraph's sentences on one line, each list item on a line
-    of its own (so it is spoken and highlighted as the item it is, not run into the next)."""
-    lines: list[str] = []
-    for index in indices:
-        sentence = section.sentences[index]
-        if lines and not sentence.is_list_item and not section.sentences[index - 1].is_list_item:
-            lines[-1] += f" {sentence.text}"
-        else:
-            lines.append(sentence.text)
-    return "\n".join(lines)
 
 
 def _find_run(needle: Sequence[str], haystack: Sequence[str]) -> int:
@@ -222,45 +159,18 @@ class Understanding:
             for section in topic.sections:
                 for label in (section.title, section.id.replace("-", " "), *section.aliases):
                     self._add_name(label, topic.id, section.id)
-        self._passages: list[_Passage] = []
-        corpus: list[list[str]] = []
-        for section in library.sections():
-            names = " ".join((section.title, *section.aliases))
-            sentences = [s.text for s in section.sentences]
-            for index, sentence in enumerate(sentences):
-                text = passage_text(section, standalone_passage(section, index))
-                passage_words = frozenset(self._index_tokens(f"{text} {names}"))
-                self._passages.append(_Passage(section.topic_id, section.id, text, passage_words))
-                # Ranked on the sentence itself (plus its section's names), so the answer starts
-                # with the sentence that matches rather than with the one before it.
-                corpus.append(self._index_tokens(f"{sentence} {names}"))
-        self._vocabulary = frozenset(token for doc in corpus for token in doc)
-        # How specific each word is to a few passages (BM25's idf): "suspicious" says more
-        # about which passage is meant than "calcification", and a word the content never
-        # uses says most of all about the question being about something else.
-        counts: dict[str, int] = {}
-        for doc in corpus:
-            for token in set(doc):
-                counts[token] = counts.get(token, 0) + 1
-        self._idf = {
-            token: math.log(1.0 + (len(corpus) - count + 0.5) / (count + 0.5))
-            for token, count in counts.items()
+        # A patient's phrases for the content's words, compared by stem ("doctors disagreeing").
+        self._paraphrases = {
+            tuple(stem(w) for w in said): meant for said, meant in words.paraphrases.items()
         }
-        # An answer is sure when it rests on as much as QUESTION_WORDS words of the content's
-        # average specificity.
-        self._enough_evidence = QUESTION_WORDS * (
-            sum(self._idf.values()) / len(self._idf) if self._idf else 1.0
-        )
+        self._forms = {
+            tuple(stem(w) for w in said): meant for said, meant in words.question_forms.items()
+        }
+        self._passages = Passages(library, self._index_tokens)
         self._everyday = frozenset(
             token for phrase in words.background
             for token in self._ranked(self._canonical(phrase.split()))
         )
-        self._ranker: Any = None
-        if corpus:
-            import bm25s  # imported here: it is heavy and only questions need it
-
-            self._ranker = bm25s.BM25()
-            self._ranker.index(corpus, show_progress=False)
 
     def _add_name(self, label: str, topic: str, section: str | None) -> None:
         tokens = self._content(self._canonical(normalize(label)))
@@ -289,12 +199,15 @@ class Understanding:
         return tuple(stem(w) for w in words if w not in self._fillers)
 
     def _index_tokens(self, text: str) -> list[str]:
-        return self._ranked(self._canonical(normalize(text)))
+        return self._ranked(self._canonical(self._paraphrased(normalize(text))))
+
+    def _paraphrased(self, words: Sequence[str]) -> list[str]:
+        return paraphrased(words, self._paraphrases, stem)
 
     def _ranked(self, words: Sequence[str]) -> list[str]:
         """Tokens that count when ranking answers: no fillers, requests or common words."""
-        tokens = (stem(w) for w in words if w not in self._unranked)
-        # Also when only the stem is a common word: "ones", "getting", "wants".
+        tokens = (root(stem(w)) for w in words if w not in self._unranked)
+        # Also when only the stem is a common word: "ones", "getting", "wants", "looked".
         return [token for token in tokens if token not in self._unranked]
 
     def vocabulary_text(self) -> Iterable[str]:
@@ -317,7 +230,7 @@ class Understanding:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard, reply=reply)
         if not words:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard)
-        for intent in (self._command(words), self._name(words), self._question(words)):
+        for intent in (self._command(words), self._name(words), self._question(said)):
             if intent is not None:
                 return Intent(
                     intent.name, intent.topic, intent.section, intent.answer,
@@ -532,63 +445,21 @@ class Understanding:
             return Intent(IntentName.TOPIC, topic=topic, confidence=score)
         return Intent(IntentName.SECTION, topic=topic, section=section, confidence=score)
 
-    def _found(self, query: Sequence[str], passage: _Passage) -> list[str]:
-        """The query's tokens found in a passage or its section's names."""
-        return [token for token in query if token in passage.words]
-
-    def _evidence(self, query: Sequence[str], index: int) -> float:
-        """How much of the query passage `index` explains: the idf of the words it has."""
-        return round(sum(self._idf[t] for t in self._found(query, self._passages[index])), 6)
-
-    def _question(self, words: Sequence[str]) -> Intent | None:
-        if self._ranker is None:
-            return None
-        query = list(dict.fromkeys(self._ranked(words)))
-        known = [token for token in query if token in self._vocabulary]
+    def _question(self, said: Sequence[str]) -> Intent | None:
+        """The passage that answers a question (or a statement about the content), if any."""
+        words = self._canonical(said)
+        query = self._passages.corrected(self._index_tokens(" ".join(said)))
         # A question, or a request for something the content tells ("tell me about menopause").
         question = self._is_question(words) or self._opening(words) is False
-        # Words the content never uses say the utterance is about something else; less so in a
-        # question that names several things the content does ("can I still ask for a second
-        # opinion once treatment has started").
-        unknown = (len(query) - len(known)) * (
-            UNKNOWN_WEIGHT if question and len(known) >= UNKNOWN_EXCUSED_AFTER else 1.0
-        )
-        size = len(known) + unknown
-        if not known or len(known) / size < ANSWER_THRESHOLD:
-            return None
         # One content word of a statement ("let me think") is too little to answer, and so is
         # one of a question when everyday talk uses it too ("what time is it").
-        if len(query) < 2 and (not question or query[0] in self._everyday):
+        if len(query) < 2 and (not query or not question or query[0] in self._everyday):
             return None
-        scores = np.asarray(self._ranker.get_scores(known), dtype=float)
-        # A question's words may be spread over the sentences of one passage ("do the large
-        # ones need more tests": one sentence says large, the next testing): among sentences
-        # ranked close to the best, the one whose passage explains most of the question wins.
-        top = float(scores.max())
-        best = max(
-            (index for index in range(len(scores)) if scores[index] >= CLOSE_RANK * top > 0.0),
-            key=lambda index: (self._evidence(query, index), scores[index]),
-            default=int(scores.argmax()),
-        )
-        if scores[best] <= 0.0:
-            return None
-        passage = self._passages[best]
-        found = self._found(query, passage)
-        share = len(found) / size
-        # A statement ("my back hurts") must be about the content as a whole to be answered.
-        needed = ANSWER_THRESHOLD if question else STATEMENT_THRESHOLD
-        if share < needed:
-            return None
-        # How sure the answer is: the share of the question's words it explains, weighted by
-        # how specific each is ("is it cancer to area open": 'area' says more than 'cancer'),
-        # and whether the words it rests on are specific enough to pick one passage (one
-        # common word, as a misheard question often has, is not).
-        evidence = sum(self._idf[token] for token in found)
-        specific = evidence / sum(self._idf[token] for token in known)
-        return Intent(
-            IntentName.ASK, topic=passage.topic, section=passage.section, answer=passage.text,
-            confidence=min(share, specific) * min(1.0, evidence / self._enough_evidence),
-        )
+        hints = [
+            token for token in paraphrased(said, self._forms, stem)
+            if token not in said and token in self._passages.vocabulary
+        ]
+        return self._passages.answer(query, question, hints)
 
 
 def understand(text: str, understanding: Understanding) -> Intent:

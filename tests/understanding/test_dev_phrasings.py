@@ -17,9 +17,9 @@ from kiosk.understanding import Understanding
 from tests.understanding import dev_phrasings as dev
 
 #: Share right per group, just under the measured figures (see the module docstring).
-FLOORS = {"commands": 0.95, "names": 0.98, "questions": 0.87, "chatter rejected": 0.98}
+FLOORS = {"commands": 0.95, "names": 0.98, "questions": 0.94, "chatter rejected": 0.98}
 #: The same for the second batch (dev_phrasings.FRESH_*).
-FRESH_FLOORS = {"commands": 0.98, "names": 0.92, "questions": 0.5, "chatter rejected": 0.9}
+FRESH_FLOORS = {"commands": 0.98, "names": 0.92, "questions": 0.6, "chatter rejected": 0.9}
 
 
 @dataclass
