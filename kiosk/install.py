@@ -204,7 +204,9 @@ def commands(plan: Plan) -> list[list[str]]:
 
 def missing_programs(plan: Plan) -> list[str]:
     """The Debian packages the session needs and this machine lacks."""
-    needed = {"cage": "cage"} if plan.session == "wayland" else {
+    # Kivy's SDL2 has no Wayland driver: under cage the kiosk is an X client of Xwayland, and
+    # without it the kiosk finds no screen and exits, again and again (tests/support/cage.py).
+    needed = {"cage": "cage", "Xwayland": "xwayland"} if plan.session == "wayland" else {
         "xinit": "xinit", "Xorg": "xserver-xorg", "xset": "x11-xserver-utils"}
     needed["pulseaudio"] = "pulseaudio"
     return sorted({package for program, package in needed.items() if not shutil.which(program)})

@@ -535,9 +535,13 @@ def run_kiosk(settings: Settings) -> int:
             # DISPLAY that names nothing, an SSH session): the kiosk would run on unseen.
             message = (
                 f"no screen to show the kiosk on (SDL's video driver is '{unseen}'): start it "
-                "in the kiosk's graphical session (DISPLAY or WAYLAND_DISPLAY set), or set "
+                "in the kiosk's graphical session (DISPLAY set), or set "
                 "SDL_VIDEODRIVER=kmsdrm to draw on the console"
             )
+            if os.environ.get("WAYLAND_DISPLAY"):
+                # Kivy's SDL2 has no Wayland driver: under cage it draws through Xwayland.
+                message += ("; under Wayland (cage) the kiosk needs Xwayland: "
+                            "apt-get install xwayland")
             # The process's own stderr: Kivy may have put a logger in place of sys.stderr.
             print(f"kiosk: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
             return 1

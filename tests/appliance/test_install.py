@@ -20,6 +20,7 @@ from kiosk.install import (
     Plan,
     commands,
     install,
+    missing_programs,
 )
 from kiosk.speech.player import AUDIO_PRIORITY
 
@@ -82,6 +83,14 @@ def test_wayland_runs_the_same_session_under_cage(
     assert f"ExecStart=/usr/bin/cage -s -- {SESSION_SCRIPT}" in unit.splitlines()
     assert "Environment=XDG_SESSION_TYPE=wayland" in unit.splitlines()
     assert "cage" in script
+
+
+def test_the_wayland_session_needs_xwayland(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kivy's SDL2 has no Wayland driver: under cage the kiosk draws through Xwayland.
+    monkeypatch.setattr(shutil, "which", lambda program: None if program == "Xwayland" else "/x")
+    plan = Plan(kiosk=KIOSK, session="wayland")
+    assert missing_programs(plan) == ["xwayland"]
+    assert missing_programs(Plan(kiosk=KIOSK, session="x11")) == []
 
 
 def test_the_metrics_timer_writes_the_textfile_as_the_kiosk_user(tmp_path: Path) -> None:
