@@ -10,11 +10,12 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # espeak-ng: speech; pulseaudio(-utils): the audio server and parec/pactl; xvfb/xauth: a virtual
 # display; portaudio19-dev: PyAudio for the microphone; Mesa and SDL's runtime needs: Kivy's window.
 # xdotool: real key presses into the window in the UI tests. cage, xinit: the appliance's
-# sessions (`kiosk install`), whose units the tests check with systemd-analyze verify.
+# sessions (`kiosk install`), whose units the tests check with systemd-analyze verify;
+# xwayland: the kiosk's window under cage; grim: the cage test's screenshots.
 APT_PACKAGES := espeak-ng pulseaudio pulseaudio-utils alsa-utils libasound2-plugins \
 	libportaudio2 portaudio19-dev xvfb xauth libgl1 libegl1 libgl1-mesa-dri libgles2 \
 	libmtdev1 libxrender1 libxi6 libxxf86vm1 fontconfig gcc python3-dev python3-venv sox xdotool \
-	cage xinit
+	cage xinit xwayland grim
 
 .PHONY: run test system venv lint typecheck benchmarks screenshots soak clean
 
