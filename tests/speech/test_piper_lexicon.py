@@ -185,3 +185,83 @@ def test_the_bundled_lexicon_keeps_macro_apart_from_micro(
     assert "mˌækɹək" in heard(text)
     said = heard(respell(text, library.lexicon, phonemes=True).spoken)
     assert "mˌækɹoʊk" in said and "mˌaɪkɹoʊk" in said
+
+
+def test_espeak_gets_a_pause_before_a_number_and_piper_does_not() -> None:
+    """espeak-ng ran a number into the word before it ("every 6" heard as "never exists", "to
+    12" as "turt-well"): it gets a comma after that word; the highlight stays on the text."""
+    text = "Repeating mammograms every 6 to 12 months; come back in 6 months, or 3."
+    spoken = respell(text, {})
+    assert spoken.spoken == ("Repeating mammograms every, 6 to, 12 months; come back in, 6 months,"
+                             " or, 3.")
+    every = spoken.spoken.index("every,")
+    assert text[slice(*spoken.to_original(every, every + len("every,")))] == "every"
+    months = spoken.spoken.rindex("months")
+    assert text[slice(*spoken.to_original(months, months + 6))] == "months"
+    # A respelled word before a number keeps its respelling, and the pause.
+    assert respell("every 6", lexicon(every=("evry", None))).spoken == "evry, 6"
+    # Piper says numbers clearly as written.
+    assert respell(text, {}, phonemes=True).spoken == text
+
+
+def test_a_new_way_of_respelling_is_a_new_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kiosk.speech.lexicon as module
+
+    before = lexicon_digest({})
+    monkeypatch.setattr(module, "RESPELLING", module.RESPELLING + "-next")
+    assert lexicon_digest({}) != before
+
+
+def test_the_bundled_lexicon_says_the_negation_in_full_with_either_apostrophe(
+    library: Library
+) -> None:
+    """espeak-ng's "aren't usually" was heard as "on to usually": both voices say "are not"."""
+    text = "Calcifications that appear benign aren’t usually biopsied."
+    said = "Calcifications that appear benign are not usually biopsied."
+    assert respell(text, library.lexicon).spoken == said
+    assert respell(text.replace("’", "'"), library.lexicon).spoken == said
+    assert " are not usually [[" in respell(text, library.lexicon, phonemes=True).spoken
+
+
+@pytest.mark.parametrize(("text", "without", "with_lexicon"), [
+    # "Benign" opening a line was heard as "The nine": a schwa, stress on the second syllable.
+    ("Benign or a sign of cancer", "bᵻnˈaɪn ɔːɹ", "bəˈnaɪn ɔːɹ"),
+    ("benign", "bᵻnˈaɪn", "bəˈnaɪn"),
+    # "a noncancerous change" opening a line was heard as "And not cancers": "non" stressed.
+    ("a noncancerous change in your breast", "ɐ nˌɑːŋkˈænsɚɹəs", "ɐ nˈɑːnkˈænsɚɹəs"),
+    # Said in full: "are not".
+    ("Calcifications that appear benign aren’t usually biopsied.", "ˌɑːɹnt jˈuːʒuːəli",
+     "ɑːɹ nˌɑːt jˈuːʒuːəli"),
+])
+def test_the_bundled_lexicon_changes_what_piper_says(
+    worker_voice: _Recording, library: Library, text: str, without: str, with_lexicon: str
+) -> None:
+    """What the model is given for the bundled entries, against the same text without them."""
+    plain = model_input(worker_voice, text)
+    spoken = model_input(worker_voice, respell(text, library.lexicon, phonemes=True).spoken)
+    assert without in plain and with_lexicon not in plain
+    assert with_lexicon in spoken and without not in spoken
+
+
+def test_espeak_says_the_pauses_and_the_negation_in_its_audio(
+    tmp_path_factory: pytest.TempPathFactory, library: Library
+) -> None:
+    """The real espeak-ng: each pause before a number lengthens the audio (about 0.29 s at 150
+    wpm here), and the lexicon's "are not" is what it reads."""
+    from kiosk.speech.synth import Pyttsx3Synthesizer
+
+    espeak = Pyttsx3Synthesizer(tmp_path_factory.mktemp("espeak-scratch"))
+    try:
+        text = "Every 6 to 12 months."
+        as_written = espeak.synthesize(text, 150, "").duration_s
+        rendered = Renderer(espeak, None, library.lexicon, "").render(text, 150)
+        assert rendered.duration_s > as_written + 2 * 0.15
+        negation = "They aren’t usually biopsied."
+        full = espeak.synthesize("They are not usually biopsied.", 150, "")
+        said = Renderer(espeak, None, library.lexicon, "").render(negation, 150)
+        assert abs(said.duration_s - full.duration_s) < 0.005
+        # Both words of "are not" light up the written "aren’t".
+        assert [negation[w.start:w.end] for w in said.words][:4] == [
+            "They", "aren’t", "aren’t", "usually"]
+    finally:
+        espeak.close()
