@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,39 @@ from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
 from tests.test_library import GOOD_TOPIC, make_tree
 
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
+#: `kiosk doctor` runs started together by the `doctors` fixture. Each spends about 5 s of its
+#: 9 waiting for a sound output that cannot open (none of them has a sound server), so two or
+#: three at once keep two cores busy without slowing one another much.
+AT_ONCE = 3
+
+Findings = tuple[int, dict[str, dict[str, str]], str]
+#: The cases without a sound server: each makes what it needs in its own folder and gives the
+#: environment its doctor runs with. They share no device and no folder.
+NO_SOUND: dict[str, Callable[[Path], dict[str, str]]] = {}
 
 
-def run_doctor(env: dict[str, str]) -> tuple[int, dict[str, dict[str, str]], str]:
+def no_sound(name: str) -> Callable[[Callable[[Path], dict[str, str]]],
+                                    Callable[[Path], dict[str, str]]]:
+    def register(prepare: Callable[[Path], dict[str, str]]) -> Callable[[Path], dict[str, str]]:
+        NO_SOUND[name] = prepare
+        return prepare
+    return register
+
+
+@pytest.fixture(scope="module")
+def doctors(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[Path, Future[Findings]]]]:
+    """Every case of NO_SOUND, AT_ONCE at a time: its folder and what its doctor found."""
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        runs = {}
+        for name, prepare in NO_SOUND.items():
+            folder = tmp_path_factory.mktemp(name)
+            runs[name] = (folder, pool.submit(run_doctor, prepare(folder)))
+        yield runs
+
+
+def run_doctor(env: dict[str, str]) -> Findings:
     """Run `kiosk doctor --json` in its own process; return exit status, findings by check, stderr."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
     result = subprocess.run(
@@ -79,11 +111,19 @@ def test_all_parts_present(pulse: PulseAudioServer, tmp_path: Path) -> None:
                      findings["neural recognition"]["detail"])
 
 
-def test_a_missing_neural_model_fails_and_pocketsphinx_still_hears(tmp_path: Path) -> None:
-    status, findings, stderr = run_doctor({
+@no_sound("missing-neural-model")
+def _missing_neural_model(tmp_path: Path) -> dict[str, str]:
+    return {
         "KIOSK_NEURAL_MODEL": str(tmp_path / "no-model-here"),
         "KIOSK_CACHE_DIR": str(tmp_path / "c"), "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
-    })
+    }
+
+
+def test_a_missing_neural_model_fails_and_pocketsphinx_still_hears(
+    doctors: dict[str, tuple[Path, Future[Findings]]],
+) -> None:
+    tmp_path, run = doctors["missing-neural-model"]
+    status, findings, stderr = run.result()
     assert status == 1
     neural = findings["neural recognition"]
     assert neural["status"] == "FAIL"
@@ -93,18 +133,30 @@ def test_a_missing_neural_model_fails_and_pocketsphinx_still_hears(tmp_path: Pat
     assert "Traceback" not in stderr
 
 
+def _without_the_natural_voice(damage: str) -> Callable[[Path], dict[str, str]]:
+    def prepare(tmp_path: Path) -> dict[str, str]:
+        model = tmp_path / "voice.onnx"
+        if damage == "corrupt":
+            model.write_bytes(b"not a model" * 1000)
+            model.with_name("voice.onnx.json").write_text("{}", encoding="utf-8")
+        return {
+            "KIOSK_PIPER_VOICE": str(model), "KIOSK_RECOGNIZER": "fast",
+            "KIOSK_CACHE_DIR": str(tmp_path / "c"), "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+        }
+    return prepare
+
+
+for _damage in ("missing", "corrupt"):
+    no_sound(f"voice-{_damage}")(_without_the_natural_voice(_damage))
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 def test_without_the_natural_voice_espeak_speaks_and_the_doctor_warns(
-    damage: str, tmp_path: Path
+    damage: str, doctors: dict[str, tuple[Path, Future[Findings]]]
 ) -> None:
+    tmp_path, run = doctors[f"voice-{damage}"]
     model = tmp_path / "voice.onnx"
-    if damage == "corrupt":
-        model.write_bytes(b"not a model" * 1000)
-        model.with_name("voice.onnx.json").write_text("{}", encoding="utf-8")
-    status, findings, stderr = run_doctor({
-        "KIOSK_PIPER_VOICE": str(model), "KIOSK_RECOGNIZER": "fast",
-        "KIOSK_CACHE_DIR": str(tmp_path / "c"), "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
-    })
+    status, findings, stderr = run.result()
     assert status == 0, stderr
     speech = findings["speech"]
     assert speech["status"] == "WARN"
@@ -117,9 +169,16 @@ def test_without_the_natural_voice_espeak_speaks_and_the_doctor_warns(
     assert "Traceback" not in stderr
 
 
-def test_without_sound_the_kiosk_still_passes(tmp_path: Path) -> None:
+@no_sound("without-sound")
+def _without_sound(tmp_path: Path) -> dict[str, str]:
     nowhere = {"PULSE_SERVER": f"unix:{tmp_path / 'no-such-socket'}", "AUDIODEV": "null"}
-    status, findings, stderr = run_doctor({**nowhere, "KIOSK_CACHE_DIR": str(tmp_path / "c")})
+    return {**nowhere, "KIOSK_CACHE_DIR": str(tmp_path / "c")}
+
+
+def test_without_sound_the_kiosk_still_passes(
+    doctors: dict[str, tuple[Path, Future[Findings]]],
+) -> None:
+    status, findings, stderr = doctors["without-sound"][1].result()
     assert status == 0, stderr
     assert findings["sound output"]["status"] == "WARN"
     assert findings["microphone"]["status"] == "WARN"
@@ -128,15 +187,18 @@ def test_without_sound_the_kiosk_still_passes(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
 
 
-def test_broken_content_fails_clearly(tmp_path: Path) -> None:
+@no_sound("broken-content")
+def _broken_content(tmp_path: Path) -> dict[str, str]:
     root = make_tree(tmp_path, {"alpha.md": GOOD_TOPIC.replace('id = "alpha"\n', "")})
-    status, findings, stderr = run_doctor(
-        {
-            "KIOSK_CONTENT_DIR": str(root.parent),
-            "KIOSK_CACHE_DIR": str(tmp_path / "c"),
-            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
-        }
-    )
+    return {
+        "KIOSK_CONTENT_DIR": str(root.parent),
+        "KIOSK_CACHE_DIR": str(tmp_path / "c"),
+        "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+    }
+
+
+def test_broken_content_fails_clearly(doctors: dict[str, tuple[Path, Future[Findings]]]) -> None:
+    status, findings, stderr = doctors["broken-content"][1].result()
     assert status == 1
     assert findings["content"]["status"] == "FAIL"
     assert "alpha.md:1: missing-id" in findings["content"]["detail"]
@@ -144,20 +206,27 @@ def test_broken_content_fails_clearly(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
 
 
-def test_broken_content_with_a_kept_copy_checks_the_copy_visitors_see(tmp_path: Path) -> None:
+@no_sound("kept-copy")
+def _broken_content_with_a_kept_copy(tmp_path: Path) -> dict[str, str]:
     tree = tmp_path / "content"
     shutil.copytree(BUNDLED_CONTENT, tree)
     cache = tmp_path / "cache"
     shutil.copytree(BUNDLED_CONTENT / "en", last_good_dir(cache, "en"))
     first_topic = sorted((tree / "en" / "topics").glob("*.md"))[0]
     first_topic.write_text("no front matter at all\n", encoding="utf-8")
-    status, findings, stderr = run_doctor(
-        {
-            "KIOSK_CONTENT_DIR": str(tree),
-            "KIOSK_CACHE_DIR": str(cache),
-            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
-        }
-    )
+    return {
+        "KIOSK_CONTENT_DIR": str(tree),
+        "KIOSK_CACHE_DIR": str(cache),
+        "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+    }
+
+
+def test_broken_content_with_a_kept_copy_checks_the_copy_visitors_see(
+    doctors: dict[str, tuple[Path, Future[Findings]]],
+) -> None:
+    tmp_path, run = doctors["kept-copy"]
+    first_topic = sorted((tmp_path / "content" / "en" / "topics").glob("*.md"))[0]
+    status, findings, stderr = run.result()
     assert status == 1
     assert findings["content"]["status"] == "FAIL"
     assert first_topic.name in findings["content"]["detail"]
@@ -168,16 +237,21 @@ def test_broken_content_with_a_kept_copy_checks_the_copy_visitors_see(tmp_path: 
     assert "Traceback" not in stderr
 
 
-def test_a_bad_setting_fails_the_configuration_check_and_nothing_else(tmp_path: Path) -> None:
+@no_sound("bad-setting")
+def _a_bad_setting(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "kiosk.toml"
     config.write_text('rate_wpm = "fast"\nvoice = "en-us"\n', encoding="utf-8")
-    status, findings, stderr = run_doctor(
-        {
-            "KIOSK_CONFIG": str(config),
-            "KIOSK_CACHE_DIR": str(tmp_path / "c"),
-            "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
-        }
-    )
+    return {
+        "KIOSK_CONFIG": str(config),
+        "KIOSK_CACHE_DIR": str(tmp_path / "c"),
+        "PULSE_SERVER": f"unix:{tmp_path / 'none'}",
+    }
+
+
+def test_a_bad_setting_fails_the_configuration_check_and_nothing_else(
+    doctors: dict[str, tuple[Path, Future[Findings]]],
+) -> None:
+    status, findings, stderr = doctors["bad-setting"][1].result()
     assert status == 1
     configuration = findings["configuration"]
     assert configuration["status"] == "FAIL"

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -28,13 +30,16 @@ SCREENSHOT_SIZES = [(1920, 1080), (1080, 1920)]
 SCREENS = ("welcome", "topic", "reader", "help", "did_you_mean", "idle_warning", "reader_large_text",
            "reader_high_contrast", "sound_unavailable", "microphone_unavailable", "staff_pin")
 
-_reports: dict[tuple[int, int], Report] = {}
+
+
+def _need_xvfb_and_xdotool() -> None:
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.fail("Xvfb and xdotool are needed: run `make test`, which installs them")
 
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[XvfbDisplay]:
-    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
-        pytest.fail("Xvfb and xdotool are needed: run `make test`, which installs them")
+    _need_xvfb_and_xdotool()
     with XvfbDisplay(1920, 1920) as server:
         yield server
 
@@ -44,15 +49,24 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("window")
 
 
-def report_for(size: tuple[int, int], display: XvfbDisplay, out_dir: Path) -> Report:
-    if size not in _reports:
-        _reports[size] = run_driver(display, size, out_dir / f"{size[0]}x{size[1]}")
-    return _reports[size]
+@pytest.fixture(scope="module")
+def reports(out_dir: Path) -> Iterator[dict[tuple[int, int], Future[Report]]]:
+    """Every flow at every size, the sizes at once: each in its own process on a display of
+    its own (real key presses go to the focused window, so two windows never share one). A
+    run mostly waits for the window to settle (about a fifth of a core each), so together they
+    take about as long as one did alone. A size whose run fails fails its own tests only."""
+    _need_xvfb_and_xdotool()
+    with ExitStack() as stack:
+        displays = {size: stack.enter_context(XvfbDisplay(1920, 1920)) for size in SIZES}
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=len(SIZES)))
+        yield {size: pool.submit(run_driver, displays[size], size,
+                                 out_dir / f"{size[0]}x{size[1]}") for size in SIZES}
 
 
 @pytest.fixture(params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-def report(request: pytest.FixtureRequest, display: XvfbDisplay, out_dir: Path) -> Report:
-    return report_for(request.param, display, out_dir)
+def report(request: pytest.FixtureRequest,
+           reports: dict[tuple[int, int], Future[Report]]) -> Report:
+    return reports[request.param].result()
 
 
 def assert_flow(report: Report, flow: str, at_least: int) -> None:
@@ -128,9 +142,9 @@ def test_contrast_sampled_from_pixels(report: Report) -> None:
 
 
 @pytest.mark.parametrize("size", SCREENSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_screenshot_of_every_screen(size: tuple[int, int], display: XvfbDisplay,
-                                    out_dir: Path) -> None:
-    saved = report_for(size, display, out_dir).data["screenshots"]
+def test_screenshot_of_every_screen(size: tuple[int, int],
+                                    reports: dict[tuple[int, int], Future[Report]]) -> None:
+    saved = reports[size].result().data["screenshots"]
     for screen in SCREENS:
         assert screen in saved, f"no screenshot of {screen}"
         path = Path(saved[screen])
