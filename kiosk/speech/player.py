@@ -45,10 +45,15 @@ PLAYER_RATE = 22_050
 #: the room, `benchmarks/barge_in.py --live --seconds 60`, one run each): 12 ms underflowed 13
 #: times, 16 ms 8, 20 ms 85, 25 ms none; but at 25 ms the room's barge-in test, in the whole
 #: suite on a clean checkout, underflowed 19 times while Piper rendered and never caught the
-#: visitor's "stop" (the canceller's reference slips with each underflow). The barge-in spotter,
-#: still in this process, holds the GIL on every frame while the kiosk speaks; until it moves
-#: out too, 50 ms stays.
-OUTPUT_LATENCY_S = 0.05
+#: visitor's "stop" (the canceller's reference slips with each underflow).
+#: 25 ms again once the barge-in spotter moved into the recognition process too, the callback's
+#: thread asked for real-time priority and the Piper worker ran 5 nicer (3 December, quiet
+#: machine): the room's barge-in scenario 4 runs out of 4 with no underflow, each stop caught at
+#: the second try; first sound cached p50 39.6 ms, p95 49.0 ms (benchmarks/speech_output.py).
+#: On a machine loaded by other work (load average 3-6 on 2 cores) it still underflowed, from
+#: 0 to 259 times a run: the ALSA pulse plugin's and the sound server's threads are not
+#: real-time here (docs/speech.md).
+OUTPUT_LATENCY_S = 0.025
 #: Real-time priority asked for the audio callback's thread (1-99; PulseAudio's own threads,
 #: through rtkit, take about 5, and the callback feeds them).
 AUDIO_PRIORITY = 4
