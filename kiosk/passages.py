@@ -25,6 +25,7 @@ import numpy as np
 
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library, Section
+from kiosk.words import letter_trigrams
 
 #: Share of a question's content words that must occur in the passage that answers it.
 ANSWER_THRESHOLD = 0.6
@@ -56,12 +57,6 @@ def root(token: str) -> str:
             token = token[:-1]  # "referred" -> "refer", "planned" -> "plan"
         return token
     return token
-
-
-def trigrams(word: str) -> frozenset[str]:
-    """The word's letter trigrams, with its edges marked: "lump" -> {" lu", "lum", "ump", "mp "}."""
-    padded = f" {word} "
-    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
 def similarity(one: frozenset[str], other: frozenset[str]) -> float:
@@ -167,7 +162,8 @@ class Passages:
                 corpus.append(tokens(f"{sentence.text} {names}"))
         self.vocabulary = frozenset(token for doc in corpus for token in doc)
         self._trigrams = {
-            token: trigrams(token) for token in self.vocabulary if len(token) >= NEAR_MISS_LENGTH
+            token: letter_trigrams(token)
+            for token in self.vocabulary if len(token) >= NEAR_MISS_LENGTH
         }
         # How specific each word is to a few passages (BM25's idf): "suspicious" says more
         # about which passage is meant than "calcification", and a word the content never
@@ -196,7 +192,7 @@ class Passages:
         """The content word `token` nearly spells, if one clearly does."""
         if len(token) < NEAR_MISS_LENGTH or token in self.vocabulary:
             return None
-        mine = trigrams(token)
+        mine = letter_trigrams(token)
         scored = sorted(
             ((similarity(mine, theirs), word) for word, theirs in self._trigrams.items()),
             reverse=True,

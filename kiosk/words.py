@@ -36,3 +36,13 @@ def normalize(text: str) -> list[str]:
         elif word:
             words.append(word)
     return words
+
+
+def letter_trigrams(text: str) -> frozenset[str]:
+    """The text's letter trigrams, with its edges marked: "lump" -> {" lu", "lum", "ump", "mp "}.
+
+    For telling near-miss spellings apart: the understanding's unknown words
+    (kiosk.passages) and the heard words' closest phrasings (kiosk.listening.phrasings).
+    """
+    padded = f" {text} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))

@@ -13,12 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from kiosk.listening.search import Phrases
-from kiosk.words import normalize
-
-
-def _trigrams(text: str) -> frozenset[str]:
-    padded = f" {text} "
-    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+from kiosk.words import letter_trigrams, normalize
 
 
 def phrasings(phrases: Phrases) -> tuple[str, ...]:
@@ -40,17 +35,17 @@ class PhrasingIndex:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.texts = tuple(texts)
-        self._sizes = [len(_trigrams(text)) for text in self.texts]
+        self._sizes = [len(letter_trigrams(text)) for text in self.texts]
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, text in enumerate(self.texts):
-            for gram in _trigrams(text):
+            for gram in letter_trigrams(text):
                 self._postings[gram].append(index)
 
     def closest(self, heard: Iterable[str], limit: int) -> list[str]:
         """The `limit` phrasings most like any of the heard texts (Jaccard over trigrams)."""
         best: dict[int, float] = {}
         for text in heard:
-            grams = _trigrams(" ".join(normalize(text)))
+            grams = letter_trigrams(" ".join(normalize(text)))
             if len(grams) < 2:
                 continue
             shared: dict[int, int] = defaultdict(int)

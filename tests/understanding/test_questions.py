@@ -19,8 +19,9 @@ import pytest
 from kiosk.command_words import check_commands
 from kiosk.intents import IntentName
 from kiosk.library import Library, load_library
-from kiosk.passages import root, similarity, trigrams
+from kiosk.passages import root, similarity
 from kiosk.understanding import Understanding
+from kiosk.words import letter_trigrams
 from tests.understanding import dev_phrasings as dev
 from tests.understanding.decoded_dev import CLIPS, SECOND
 from tests.understanding.test_natural_dev import load_items
@@ -83,7 +84,7 @@ def test_near_misses_are_read_as_the_content_word_they_spell(library: Library) -
     assert passages.near_miss("mammogram") is None  # a content word is itself
     assert passages.near_miss("program") is None  # too unlike
     assert passages.near_miss("respect") is None  # not even the same first letter as suspect
-    assert similarity(trigrams("lump"), trigrams("lump")) == 1.0
+    assert similarity(letter_trigrams("lump"), letter_trigrams("lump")) == 1.0
     assert (root("looked"), root("referred"), root("biopsied"), root("need")) == (
         "look", "refer", "biopsy", "need")
 
