@@ -71,7 +71,7 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
     """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
     from kiosk.config import Settings
     from kiosk.ui.app import create_app
-    from tests.listening.test_listener import MicrophoneFeeder
+    from tests.support.microphone import MicrophoneFeeder
     from tests.support.speech_fixtures import pad, synthesize
 
     class Clock:

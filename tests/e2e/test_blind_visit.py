@@ -20,7 +20,7 @@ import pytest
 
 from kiosk.events import EventType
 from kiosk.usage import read_days
-from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay

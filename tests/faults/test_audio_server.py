@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.xvfb import XvfbDisplay, kiosk_windows, send_keys
 

@@ -25,7 +25,7 @@ import pytest
 
 from kiosk.config import BUNDLED_CONTENT
 from tests.faults.test_audio_server import _sound_comes_back
-from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay, kiosk_windows, screen_pixels, send_keys

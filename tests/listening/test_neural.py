@@ -25,8 +25,8 @@ from kiosk.listening.neural import (
     default_model_dir,
     vocabulary_prompt,
 )
-from tests.listening.test_listener import MicrophoneFeeder
 from tests.speech.fakes import EventLog
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 

@@ -18,7 +18,7 @@ from kiosk.listening.pulse_source import (
     microphone_source,
     pulse_server_answers,
 )
-from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import SOURCE, PulseAudioServer
 
 pytestmark = pytest.mark.real_audio
