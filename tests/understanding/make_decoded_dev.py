@@ -1,4 +1,5 @@
-"""Regenerate tests/understanding/decoded_dev.py: what the recogniser hears of spoken dev lines.
+"""Regenerate tests/understanding/data/decoded_dev.jsonl: what the recogniser hears of spoken dev
+lines (read by tests/understanding/decoded_dev.py).
 
 Each line (chatter of our own, and in-scope lines from dev_phrasings.py) is spoken by espeak-ng in
 one of four voices at 150 wpm, a quarter of them also with pink noise at 10 dB, and decoded by one
@@ -22,12 +23,11 @@ from kiosk.listening.decoder import Heard
 from kiosk.listening.recognizer import Recognizer
 from tests.support.speech_fixtures import add_noise, have_espeak, pad, synthesize
 from tests.understanding import dev_phrasings as dev
+from tests.understanding.decoded_dev import BATCHES, DATA, Clip, clip_row
 
 VOICES = ("en-us+klatt3", "en-us+f3", "en-us+m3", "en-gb-x-rp+f5")
 RATE = 150
 SNR_DB = 10.0
-OUT = Path(__file__).with_name("decoded_dev.py")
-ROWS_START = "CLIPS: tuple[Clip, ...] = (\n"
 
 #: Waiting-room talk and questions the content cannot answer, written for this set (not in
 #: dev_phrasings.py), some with words the kiosk knows ("second", "read", "results").
@@ -150,7 +150,7 @@ def batches() -> list[Batch]:
         dev.COMMANDS[2::4] + dev.FRESH_COMMANDS[::3], dev.NAMES[2::4] + dev.FRESH_NAMES[::2],
         dev.QUESTIONS[1::2] + dev.FRESH_QUESTIONS, SECOND_CHATTER,
     )
-    return [Batch("CLIPS", first, 0, 0, 20261125), Batch("SECOND", second, 2, 1, 7)]
+    return [Batch(BATCHES[0], first, 0, 0, 20261125), Batch(BATCHES[1], second, 2, 1, 7)]
 
 
 def _decode(recognizer: Recognizer, samples: np.ndarray) -> Heard:
@@ -182,12 +182,9 @@ def _rows(library: Library, batch: Batch) -> list[str]:
         answer = recognizer.intent_of(heard)
         kiosk = " ".join(str(p) for p in (answer.name, answer.topic, answer.section) if p)
         warped = tuple((one.text, float(f"{one.confidence:.3g}")) for one in heard.warped)
-        rows.append(
-            f"    Clip({kind!r}, {text!r}, {expected!r}, {voice!r}, {noisy!r},\n"
-            f"         {heard.text!r}, {float(f'{heard.confidence:.3g}')!r},\n"
-            f"         {warped!r},\n"
-            f"         {kiosk!r}),\n"
-        )
+        clip = Clip(kind, text, expected, voice, noisy, heard.text,
+                    float(f"{heard.confidence:.3g}"), warped, kiosk)
+        rows.append(clip_row(batch.name, clip) + "\n")
         print(f"{kind:8} {'noisy' if noisy else 'clean'} {text!r} -> {heard.text!r} "
               f"{heard.confidence:.2g} -> {kiosk}", flush=True)
     return rows
@@ -197,15 +194,8 @@ def main() -> None:
     if not have_espeak():
         raise SystemExit("espeak-ng is needed")
     library = load_library(Path(__file__).resolve().parents[2] / "content" / "en")
-    tables = [
-        f"{batch.name}: tuple[Clip, ...] = (\n" + "".join(_rows(library, batch)) + ")\n"
-        for batch in batches()
-    ]
-    # The file's own header (docstring and the Clip type) is kept; only its tables are remade.
-    old = OUT.read_text(encoding="utf-8")
-    header = old[: old.index(ROWS_START)]
-    OUT.write_text(header + "\n\n".join(tables), encoding="utf-8")
-
+    rows = [row for batch in batches() for row in _rows(library, batch)]
+    DATA.write_text("".join(rows), encoding="utf-8")
 
 if __name__ == "__main__":
     main()

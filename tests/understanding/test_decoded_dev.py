@@ -1,5 +1,6 @@
-"""The understanding on decoded speech (tests/understanding/decoded_dev.py): garbled chatter must
-come out `none`, garbled in-scope speech must still be understood where its words allow.
+"""The understanding on decoded speech (tests/understanding/data/decoded_dev.jsonl): garbled
+chatter must come out `none`, garbled in-scope speech must still be understood where its words
+allow.
 
 Two levels are measured: the understanding of the words the unwarped decoder heard, and the
 kiosk's answer (`Recognizer.intent_of`, which also weighs the decoders' posteriors and the warped
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +21,7 @@ from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.listening.decoder import Heard
 from kiosk.listening.recognizer import Recognizer
-from tests.understanding.decoded_dev import CLIPS, SECOND, Clip
+from tests.understanding.decoded_dev import CLIPS, SECOND, Clip, clip_row, load
 
 #: Share right per batch, level and group, just under the measured figures.
 FLOORS = {
@@ -145,3 +147,15 @@ def _report() -> None:
 
 if __name__ == "__main__":
     _report()
+
+
+def test_the_generators_rows_read_back_as_the_same_clips(tmp_path: Path) -> None:
+    """make_decoded_dev writes each clip with `clip_row`; the loader must read it back unchanged."""
+    path = tmp_path / "decoded.jsonl"
+    path.write_text("".join(clip_row(batch, clip) + "\n"
+                            for batch, clips in BATCHES.items() for clip in clips[:5]),
+                    encoding="utf-8")
+    assert load(path) == {batch: clips[:5] for batch, clips in BATCHES.items()}
+    path.write_text(clip_row("third", CLIPS[0]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown batch 'third'"):
+        load(path)
