@@ -13,7 +13,6 @@ import logging
 import re
 import shutil
 import string
-import sys
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.command_words import COMMANDS_FILE, check_commands
-from kiosk.config import Settings
 from kiosk.files import TEXT_ENCODING
 from kiosk.intents import COMMAND_INTENTS
 from kiosk.problems import ContentProblem
@@ -667,16 +665,6 @@ def load_library(language_dir: Path) -> Library:
     if library is None:
         raise ContentError(problems)
     return library
-
-
-def library_or_report(settings: Settings) -> Library | None:
-    """The configured content for a subcommand, or None after printing each problem to stderr."""
-    try:
-        return load_library(settings.language_dir)
-    except ContentError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return None
 
 
 def content_signature(language_dir: Path) -> tuple[tuple[str, int, int], ...]:

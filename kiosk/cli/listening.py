@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli.content import library_or_report
 from kiosk.command_words import CommandsError
 from kiosk.config import Settings
 from kiosk.intents import Intent
-from kiosk.library import library_or_report
 from kiosk.understanding import Understanding
 
 EXIT_OK, EXIT_PROBLEM = 0, 1

@@ -24,8 +24,8 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 #: Modules that add subcommands, each with `register(subparsers)`.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "kiosk.speech.commands",
-    "kiosk.listening.commands",
+    "kiosk.cli.speech",
+    "kiosk.cli.listening",
     "kiosk.doctor",
     "kiosk.usage",
     "kiosk.install",

@@ -16,9 +16,10 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli.content import library_or_report
 from kiosk.config import Settings
 from kiosk.events import Event, EventType
-from kiosk.library import Library, library_or_report
+from kiosk.library import Library
 from kiosk.sentences import split_sentences
 from kiosk.speech.render import build_renderer, library_texts
 from kiosk.speech.synth import Rendering, SynthesisError
