@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.listening.test_listener import MicrophoneFeeder
+from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay, send_keys, window_ids
