@@ -65,7 +65,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     """`kiosk` / `kiosk run`: start the touchscreen kiosk."""
-    from kiosk.ui.app import run_kiosk  # Kivy is imported only when a window is wanted
+    from kiosk.ui.run import run_kiosk  # Kivy is imported only when a window is wanted
 
     status: int = run_kiosk(settings)
     return status

@@ -9,9 +9,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,51 +26,16 @@ from kiosk.library import (
     last_good_dir,
     load_library_or_last_good,
 )
+from kiosk.startup import EngineFactory, close_engines, default_engines
 from kiosk.systemd import Notifier
 from kiosk.ui import display, lockdown
 from kiosk.usage import UsageLog
 
 log = logging.getLogger(__name__)
 
-EngineFactory = Callable[[Settings, Library, EventSink], tuple[Speaker, Listener]]
-
 #: Prompts already visible as the screen's own text are not repeated in the prompt line.
 _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.reader_intro",
                             "screen.help_title")
-
-
-def default_engines(
-    settings: Settings, library: Library, sink: EventSink
-) -> tuple[Speaker, Listener]:
-    """The real Speaker and Listener when they can start, else null ones that say why.
-
-    Both share PortAudio; kiosk.portaudio keeps either from restarting it under the other's
-    open stream, so they can start in any order.
-    """
-    from kiosk.listening import create_listener, start_recognition
-    from kiosk.speech import create_speaker
-
-    speaker: Speaker
-    listener: Listener
-    try:
-        # Started first: it builds its decoders while the speaker starts.
-        recognition = start_recognition(settings, library)
-    except Exception as error:  # no process could be started: voice input fails below
-        log.warning("ui: the recognition process did not start (%s)", error)
-        recognition = None
-    try:
-        speaker = create_speaker(settings, library, sink)
-    except Exception as error:  # any failure: run silent rather than not at all
-        log.warning("ui: speech output unavailable (%s)", error)
-        speaker = NullSpeaker(sink, reason=str(error) or type(error).__name__)
-    try:
-        # The speaker first: the listener cancels its voice from the microphone (barge-in).
-        listener = create_listener(settings, library, sink, speaker=speaker,
-                                   recognition=recognition)
-    except Exception as error:  # a broken vocabulary or decoder: run without voice input
-        log.warning("ui: speech input unavailable (%s)", error)
-        listener = NullListener(sink, reason=str(error) or type(error).__name__)
-    return speaker, listener
 
 
 def _register_fonts() -> None:
@@ -342,7 +304,7 @@ def build_app_class() -> type:
             if old is None or old.visit_active:
                 # Someone came while it loaded: not under them. Tried again when this visit
                 # ends (the content is still new then).
-                threading.Thread(target=_close_engines, args=(speaker, listener),
+                threading.Thread(target=close_engines, args=(speaker, listener),
                                  daemon=True).start()
                 self._reloading = False
                 return
@@ -351,7 +313,7 @@ def build_app_class() -> type:
             self._control(library, speaker, listener, old.usage)
             self._content_seen = seen
             self.apply_state()
-            threading.Thread(target=_close_engines, args=retired, name="kiosk-retire",
+            threading.Thread(target=close_engines, args=retired, name="kiosk-retire",
                              daemon=True).start()
             # The old content and engines were frozen out of garbage collection at start-up.
             gc.unfreeze()
@@ -495,7 +457,7 @@ def build_app_class() -> type:
         def on_stop(self) -> None:
             if self.controller is not None:
                 self.controller.usage.save()  # the visit in progress counts too
-            _close_engines(self.speaker, self.listener)
+            close_engines(self.speaker, self.listener)
 
         def screen(self, name: str | Screen) -> KioskScreen:
             return self._screens[str(name)]
@@ -520,64 +482,4 @@ def create_app(
     return app_class(settings, engines=engines, clock=clock)
 
 
-def run_kiosk(settings: Settings) -> int:
-    """`kiosk run`: the touchscreen kiosk, until staff leave with the PIN or the system stops it
-    (SIGTERM, Ctrl-C). Never raises."""
-    # SDL turns SIGTERM into a request to close the window, which the lockdown refuses as it
-    # should refuse a visitor's: `systemctl stop` then waited for SIGKILL. Kept from SDL here,
-    # and taken by Python's handlers below once the window exists.
-    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-    try:
-        app = create_app(settings)
-        unseen = display.unseen_driver(os.environ.get("SDL_VIDEODRIVER", ""))
-        if unseen:
-            # SDL falls back to drawing into memory when no display answers (X not up yet, a
-            # DISPLAY that names nothing, an SSH session): the kiosk would run on unseen.
-            message = (
-                f"no screen to show the kiosk on (SDL's video driver is '{unseen}'): start it "
-                "in the kiosk's graphical session (DISPLAY set), or set "
-                "SDL_VIDEODRIVER=kmsdrm to draw on the console"
-            )
-            if os.environ.get("WAYLAND_DISPLAY"):
-                # Kivy's SDL2 has no Wayland driver: under cage it draws through Xwayland.
-                message += ("; under Wayland (cage) the kiosk needs Xwayland: "
-                            "apt-get install xwayland")
-            # The process's own stderr: Kivy may have put a logger in place of sys.stderr.
-            print(f"kiosk: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
-            return 1
-        _stop_on_signals(app)
-        app.run()
-        return int(app.exit_code)
-    except KeyboardInterrupt:
-        return 130
-    except Exception:
-        log.exception("ui: the kiosk window failed")
-        return 1
-
-
-def _close_engines(*engines: Speaker | Listener | None) -> None:
-    for engine in engines:
-        if engine is not None:
-            try:
-                engine.close()
-            except Exception as error:
-                log.warning("ui: closing %s failed (%s)", type(engine).__name__, error)
-
-
-def _stop_on_signals(app: Any) -> None:
-    """SIGTERM (exit 0) and SIGINT (exit 130) close the kiosk cleanly, as a staff exit does:
-    the speech stops and the microphone is let go."""
-    from kivy.clock import Clock
-
-    def stop(number: int, _frame: object) -> None:
-        log.info("ui: stopping on %s", signal.Signals(number).name)
-        app.systemd.stopping()
-        app.exit_code = 0 if number == signal.SIGTERM else 128 + number
-        # Stopped from the next frame, not inside the handler, which may interrupt a frame.
-        Clock.schedule_once(lambda _dt: app.leave(), 0)
-
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, stop)
-
-
-__all__ = ["create_app", "default_engines", "run_kiosk"]
+__all__ = ["create_app"]
