@@ -12,11 +12,14 @@ It sets up, on a Debian machine (docs/install.md walks through it):
 
 `--dry-run` prints what would be written and run, and changes nothing; `--root DIR` writes the
 files under DIR instead of / (for a system image, and for the tests), without running anything.
+Where systemd is not running (a chroot, an image being built), there is nothing to reload: the
+unit is still enabled (`systemctl enable` works on the files alone) and starts at the next boot.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import grp
 import os
 import pwd
@@ -49,6 +52,12 @@ WATCHDOG_S = 30
 START_TIMEOUT_S = 90
 
 X11_SERVER_OPTIONS = "-nolisten tcp -s 0 -dpms -keeptty"
+#: Exists only while systemd runs as PID 1: the test of systemd's own sd_booted().
+SYSTEMD_RUNNING = Path("/run/systemd/system")
+#: pam_systemd, which `PAMName=login` needs to open a login session (seat, screen, input devices,
+#: the user's runtime folder and PulseAudio); Debian's libpam-systemd, "standard" priority, so a
+#: machine installed without "standard system utilities" lacks it.
+PAM_SYSTEMD = ("/usr/lib/*/security/pam_systemd.so", "/lib/*/security/pam_systemd.so")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +190,13 @@ def files(plan: Plan) -> dict[Path, tuple[str, int]]:
     return written
 
 
-def commands(plan: Plan) -> list[list[str]]:
-    """What the install runs after writing its files, in order."""
+def systemd_running() -> bool:
+    """Whether systemd runs this machine now (not in a chroot, a container or an image)."""
+    return SYSTEMD_RUNNING.is_dir()
+
+
+def commands(plan: Plan, booted: bool = True) -> list[list[str]]:
+    """What the install runs after writing its files, in order; `booted`: systemd is running."""
     steps: list[list[str]] = []
     try:
         pwd.getpwnam(plan.user)
@@ -196,7 +210,11 @@ def commands(plan: Plan) -> list[list[str]]:
     if plan.metrics_dir is not None:
         # The kiosk user writes its figures there; node_exporter only reads them.
         steps.append(["install", "-d", "-o", plan.user, "-m", "0755", str(plan.metrics_dir)])
-    steps += [["systemctl", "daemon-reload"], ["systemctl", "enable", UNIT_NAME]]
+    if booted:
+        # Without a running systemd, daemon-reload fails ("not been booted with systemd") and
+        # there is nothing to reload: the next boot reads the unit.
+        steps.append(["systemctl", "daemon-reload"])
+    steps.append(["systemctl", "enable", UNIT_NAME])
     if plan.metrics_dir is not None:
         steps.append(["systemctl", "enable", METRICS_TIMER])
     return steps
@@ -209,7 +227,10 @@ def missing_programs(plan: Plan) -> list[str]:
     needed = {"cage": "cage", "Xwayland": "xwayland"} if plan.session == "wayland" else {
         "xinit": "xinit", "Xorg": "xserver-xorg", "xset": "x11-xserver-utils"}
     needed["pulseaudio"] = "pulseaudio"
-    return sorted({package for program, package in needed.items() if not shutil.which(program)})
+    missing = {package for program, package in needed.items() if not shutil.which(program)}
+    if not any(glob.glob(pattern) for pattern in PAM_SYSTEMD):
+        missing.add("libpam-systemd")
+    return sorted(missing)
 
 
 def install(plan: Plan, root: Path | None = None, dry_run: bool = False,
@@ -226,7 +247,8 @@ def install(plan: Plan, root: Path | None = None, dry_run: bool = False,
         say(f"wrote {target}")
     if root is not None:
         return 0
-    for step in commands(plan):
+    booted = systemd_running()
+    for step in commands(plan, booted=booted):
         if dry_run:
             say(f"--- would run: {shlex.join(step)}")
             continue
@@ -235,9 +257,14 @@ def install(plan: Plan, root: Path | None = None, dry_run: bool = False,
         if done.returncode != 0:
             say(f"kiosk install: '{shlex.join(step)}' failed (exit {done.returncode})")
             return 1
-    if not dry_run:
+    if dry_run:
+        return 0
+    if booted:
         say(f"Installed. Start it now with: systemctl start {UNIT_NAME}  (it also starts at "
             "boot); follow it with: journalctl -u kiosk -f")
+    else:
+        say(f"Installed. systemd is not running here (a chroot or an image), so nothing was "
+            f"reloaded or started: {UNIT_NAME} is enabled and starts at the next boot.")
     return 0
 
 

@@ -1,7 +1,10 @@
-"""`kiosk install`: the files it writes, checked by systemd's own `systemd-analyze verify`."""
+"""`kiosk install`: the files it writes, checked by systemd's own `systemd-analyze verify`; what
+it runs with and without a running systemd; and docs/install.md against both."""
 
 from __future__ import annotations
 
+import glob
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +28,8 @@ from kiosk.install import (
 from kiosk.speech.player import AUDIO_PRIORITY
 
 KIOSK = Path(sys.executable).with_name("kiosk")
+INSTALL_DOC = Path(__file__).resolve().parents[2] / "docs" / "install.md"
+MAKEFILE = INSTALL_DOC.parents[1] / "Makefile"
 
 
 def _written(root: Path, session: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
@@ -88,6 +93,7 @@ def test_wayland_runs_the_same_session_under_cage(
 def test_the_wayland_session_needs_xwayland(monkeypatch: pytest.MonkeyPatch) -> None:
     # Kivy's SDL2 has no Wayland driver: under cage the kiosk draws through Xwayland.
     monkeypatch.setattr(shutil, "which", lambda program: None if program == "Xwayland" else "/x")
+    monkeypatch.setattr(glob, "glob", lambda pattern: [pattern])
     plan = Plan(kiosk=KIOSK, session="wayland")
     assert missing_programs(plan) == ["xwayland"]
     assert missing_programs(Plan(kiosk=KIOSK, session="x11")) == []
@@ -142,3 +148,88 @@ def test_a_failing_step_stops_the_install_with_its_reason(
     assert install(Plan(kiosk=KIOSK, user="kiosk-test-nobody"),
                    run=lambda *a, **k: Failed()) == 1
     assert "failed (exit 9)" in capsys.readouterr().out
+
+
+def test_the_session_needs_pam_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PAMName=login opens a login session (seat, devices, runtime folder, PulseAudio) only with
+    # pam_systemd; a Debian 12 debootstrap, like an install without "standard system utilities",
+    # has no libpam-systemd (found in a chroot walk-through of docs/install.md).
+    monkeypatch.setattr(shutil, "which", lambda program: "/x")
+    monkeypatch.setattr(glob, "glob", lambda pattern: [])
+    for session in ("x11", "wayland"):
+        assert missing_programs(Plan(kiosk=KIOSK, session=session)) == ["libpam-systemd"]
+
+
+def _install_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, booted: bool) -> list[list[str]]:
+    """`kiosk install` with its files under tmp_path and its steps recorded, not run."""
+    monkeypatch.setattr("kiosk.install.UNIT_DIR", tmp_path / "units")
+    monkeypatch.setattr("kiosk.install.SESSION_SCRIPT", tmp_path / "kiosk-session")
+    running = tmp_path / "run-systemd-system"
+    if booted:
+        running.mkdir()
+    monkeypatch.setattr("kiosk.install.SYSTEMD_RUNNING", running)
+    ran: list[list[str]] = []
+
+    def run(step: list[str], check: bool) -> subprocess.CompletedProcess[str]:
+        ran.append(step)
+        return subprocess.CompletedProcess(step, 0)
+
+    assert install(Plan(kiosk=KIOSK, user="root"), run=run) == 0
+    return ran
+
+
+def test_without_a_running_systemd_the_unit_is_still_enabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In a chroot or an image being built, `systemctl daemon-reload` fails ("System has not been
+    # booted with systemd") and stopped the install before `enable`; enable works on files alone.
+    ran = _install_here(tmp_path, monkeypatch, booted=False)
+    assert ["systemctl", "daemon-reload"] not in ran
+    assert ran[-1] == ["systemctl", "enable", UNIT_NAME]
+    out = capsys.readouterr().out
+    assert "starts at the next boot" in out and "systemctl start" not in out
+
+
+def test_with_systemd_running_the_unit_is_reloaded_then_enabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = _install_here(tmp_path, monkeypatch, booted=True)
+    assert ran[-2:] == [["systemctl", "daemon-reload"], ["systemctl", "enable", UNIT_NAME]]
+    assert f"systemctl start {UNIT_NAME}" in capsys.readouterr().out
+
+
+def _doc_commands() -> list[str]:
+    """The shell lines of docs/install.md's code blocks and table cells."""
+    text = INSTALL_DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    cells = re.findall(r"^\| [^|]+ \| `([^`]+)` \|", text, flags=re.MULTILINE)
+    return [line for line in lines + cells if line]
+
+
+def test_the_install_doc_installs_what_kiosk_install_asks_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On a machine with nothing, every package `kiosk install` would ask for is in the doc's
+    # apt-get lines or in what its `make venv` installs (the doc's promise: it works as written).
+    monkeypatch.setattr(shutil, "which", lambda program: None)
+    monkeypatch.setattr(glob, "glob", lambda pattern: [])
+    lines = _doc_commands()
+    installed = {word for line in lines if line.startswith("apt-get install")
+                 for word in line.split()[2:] if not word.startswith("-")}
+    if "make venv" in lines:
+        listed = re.search(r"^APT_PACKAGES := (.*?[^\\])$", MAKEFILE.read_text(encoding="utf-8"),
+                           flags=re.MULTILINE | re.DOTALL)
+        assert listed is not None
+        installed |= set(listed.group(1).replace("\\", " ").split())
+    for session in ("x11", "wayland"):
+        assert set(missing_programs(Plan(kiosk=KIOSK, session=session))) <= installed, session
+
+
+def test_the_install_doc_installs_sudo_before_using_it() -> None:
+    # Debian leaves sudo out when the installer is given a root password, and a minimal system
+    # has none: the doc's `sudo -u kiosk` lines failed with "command not found".
+    lines = _doc_commands()
+    first_apt = next(line for line in lines if line.startswith("apt-get install"))
+    assert any(line.startswith("sudo ") for line in lines)
+    assert "sudo" in first_apt.split()
