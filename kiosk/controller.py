@@ -1,7 +1,9 @@
 """The kiosk's state machine: screen, reading position, speech settings, focus and the idle timer.
 
-Every input (touch, keypad, voice) ends here as an Intent, a keypad action or an activated target;
-engine events (speech heard, words recognised, devices lost) come in through `on_engine_event`.
+Every input (touch, keypad, voice) comes in through `handle`, as an Intent or one of the kiosk's
+own actions (kiosk.intents.Action; kiosk.inputs holds the keypad's and the controls' tables), and
+is counted there in the usage figures; engine events (speech heard, words recognised, devices
+lost) come in through `on_engine_event`, and a heard intent goes on to `handle`.
 The controller imports no Kivy and no audio library: the UI draws `state` and the tests record
 the events it emits. It is not thread-safe: callers marshal engine events onto one thread.
 """
@@ -16,7 +18,8 @@ from enum import StrEnum
 from kiosk.config import Settings
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink, EventType, event
-from kiosk.intents import Intent, IntentName
+from kiosk.inputs import KEYPAD, control_request, request_name
+from kiosk.intents import Action, Intent, IntentName, Request, UiRequest
 from kiosk.library import Library, Section, Topic
 from kiosk.sentences import split_sentences
 from kiosk.usage import DID_YOU_MEAN, UsageLog
@@ -121,6 +124,42 @@ class Controller:
         self._visit_active = False
         self._last_touch: tuple[str, float] | None = None
         self._introduced = False  # the how-to-start line was said in this visit
+        # What each input does: the one table each of intents and actions dispatch through.
+        self._intent_handlers: dict[IntentName, Callable[[Intent], None]] = {
+            IntentName.TOPIC: self._topic_intent,
+            IntentName.SECTION: self._section_intent,
+            IntentName.ASK: self._ask_intent,
+            IntentName.NEXT: self._step,
+            IntentName.PREVIOUS: self._step,
+            IntentName.REPEAT: lambda _intent: self._repeat(),
+            IntentName.PAUSE: self._pause,
+            IntentName.RESUME: lambda _intent: self._resume(),
+            IntentName.STOP: self._stop,
+            IntentName.HOME: self._home,
+            IntentName.HELP: self._help,
+            IntentName.SLOWER: lambda _intent: self._change_rate(-1),
+            IntentName.FASTER: lambda _intent: self._change_rate(+1),
+            IntentName.QUIETER: lambda _intent: self._change_volume(-1),
+            IntentName.LOUDER: lambda _intent: self._change_volume(+1),
+        }
+        self._action_handlers: dict[Action, Callable[[str | None], None]] = {
+            Action.TALK: self._talk,
+            Action.LISTEN_SCREEN: self._listen_to_screen,
+            Action.READ_ALL: self._read_all,
+            Action.LISTEN: lambda _target: self._toggle_listen(),
+            Action.PLAY_PAUSE: self._play_pause,
+            Action.BACK: lambda _target: self._back(),
+            Action.TEXT_SIZE: lambda _target: self._text_size(),
+            Action.HIGH_CONTRAST: lambda _target: self._contrast(),
+            Action.CONTINUE: lambda _target: self._extend_visit(),
+            Action.YES: lambda _target: self._reply("yes"),
+            Action.NO: lambda _target: self._reply("no"),
+            Action.FOCUS: self._focus,
+            Action.FOCUS_NEXT: lambda _target: self._move_focus(+1),
+            Action.FOCUS_PREVIOUS: lambda _target: self._move_focus(-1),
+            Action.ACTIVATE: self._activate,
+            Action.READ_TEXT: self._read_text,
+        }
 
     # ----- wiring -----------------------------------------------------------------------
 
@@ -412,9 +451,87 @@ class Controller:
                 return item.label
         return target
 
-    def focus(self, target: str) -> None:
-        """Move the focus to `target` and speak its label (every focus change is spoken)."""
+    # ----- inputs: every one comes through handle() --------------------------------------
+
+    def handle(self, request: Request, channel: str = "touch") -> None:
+        """The one door for every input: a spoken or touched intent, or one of the kiosk's own
+        actions (kiosk.intents.Action), and the way it came in (touch, keypad or voice)."""
+        self._channel = channel
         self._activity()
+        if channel == "keypad" and not self._state.speech_mode:
+            self._set(speech_mode=True)  # any keypad use starts speech mode, as EZ Access does
+        self.usage.intent(self._usage_name(request), channel)
+        self._dispatch(request)
+
+    def touch(self, target: str) -> None:
+        """A touch on a control: it acts; in touch-to-hear mode the first touch says what it is
+        and a second within DOUBLE_TAP_S acts."""
+        now = self._clock()
+        last = self._last_touch
+        if self._state.speech_mode and not (
+            last is not None and last[0] == target and now - last[1] <= DOUBLE_TAP_S
+        ):
+            self._last_touch = (target, now)
+            self.handle(UiRequest(Action.FOCUS, target), "touch")
+            return
+        self._last_touch = None
+        self.handle(UiRequest(Action.ACTIVATE, target), "touch")
+
+    def key(self, action: str) -> None:
+        """A keypad action from settings.keypad (up, down, activate, back, help, talk, ...)."""
+        request = KEYPAD.get(action)
+        if request is None:
+            self.note_activity()
+            return
+        self.handle(request, "keypad")
+
+    def activate(self, target: str) -> None:
+        """Do what the control `target` does (by touch, unless `handle` is told otherwise)."""
+        self.handle(UiRequest(Action.ACTIVATE, target))
+
+    def focus(self, target: str) -> None:
+        """Move the focus to `target` and say its label."""
+        self.handle(UiRequest(Action.FOCUS, target))
+
+    def talk(self) -> None:
+        """Push-to-talk: stop speaking and open the microphone for one utterance."""
+        self.handle(UiRequest(Action.TALK))
+
+    def listen_to_screen(self) -> None:
+        """Speak everything on the current screen (the reader reads its section)."""
+        self.handle(UiRequest(Action.LISTEN_SCREEN))
+
+    def read_aloud(self, text: str) -> None:
+        """Touch-to-hear on text that is not a control: speak it as shown."""
+        self.handle(UiRequest(Action.READ_TEXT, text))
+
+    def _usage_name(self, request: Request) -> str:
+        """What an input is counted as: a control by what it does, not by "activate"."""
+        if isinstance(request, UiRequest):
+            if request.action is Action.ACTIVATE:
+                target = request.target or self._state.focus
+                found = control_request(target) if target is not None else None
+                return request_name(found) if found is not None else Action.FOCUS_NEXT.value
+            if request.action is Action.PLAY_PAUSE:
+                reader = self._state.screen is Screen.READER
+                return Action.LISTEN.value if reader else IntentName.PAUSE.value
+        return request_name(request)
+
+    def _dispatch(self, request: Request) -> None:
+        """Act on a request through the table of what each intent and action does."""
+        if isinstance(request, Intent):
+            if self._state.maybe is not None:
+                self._set(maybe=None, focus=None)  # acting on anything else drops the question
+            self._intent_handlers.get(request.name, self._out_of_scope)(request)
+        else:
+            self._action_handlers[request.action](request.target)
+
+    # ----- what each action does ----------------------------------------------------------
+
+    def _focus(self, target: str | None) -> None:
+        """Move the focus to `target` and speak its label (every focus change is spoken)."""
+        if target is None:
+            return
         label = self._label(target)
         self._set(focus=target, speech_mode=True)
         self._emit(EventType.FOCUS_CHANGED, target=target, label=label)
@@ -427,7 +544,7 @@ class Controller:
             texts = (self.text("screen.how_to_start"), label)
         self._speak(_Utterance("prompt", texts, tuple(-1 for _ in texts)))
 
-    def move_focus(self, step: int) -> None:
+    def _move_focus(self, step: int) -> None:
         """Keypad up/down: the next or previous item, wrapping round."""
         items = self.focus_items()
         if not items:
@@ -435,139 +552,25 @@ class Controller:
         targets = [item.target for item in items]
         current = self._state.focus
         index = targets.index(current) + step if current in targets else (0 if step > 0 else -1)
-        self.focus(targets[index % len(targets)])
+        self._focus(targets[index % len(targets)])
 
-    def touch(self, target: str) -> None:
-        """A touch: activates a control; in speech mode speaks it, and a double tap activates."""
-        self._channel = "touch"
-        now = self._clock()
-        if not self._state.speech_mode:
-            self.activate(target)
-            return
-        last = self._last_touch
-        if last is not None and last[0] == target and now - last[1] <= DOUBLE_TAP_S:
-            self._last_touch = None
-            self.activate(target)
-            return
-        self._last_touch = (target, now)
-        self.focus(target)
-
-    def key(self, action: str) -> None:
-        """A keypad action from settings.keypad (up, down, activate, back, help, talk, ...)."""
-        self._channel = "keypad"
-        self._activity()
-        if not self._state.speech_mode:
-            self._set(speech_mode=True)  # any keypad use starts speech mode, as EZ Access does
-        if action == "up":
-            self.move_focus(-1)
-        elif action == "down":
-            self.move_focus(+1)
-        elif action == "activate":
-            if self._state.focus is not None:
-                self.activate(self._state.focus)
-            else:
-                self.move_focus(+1)
-        elif action == "pause":
-            self.activate("listen" if self._state.screen is Screen.READER else "pause")
-        elif action == "back" and self._state.maybe is not None:
-            self.activate("no")
-        elif action in ("back", "help", "talk"):
-            self.activate(action)
-        elif action in ("louder", "quieter", "repeat", "next", "previous", "home"):
-            self.handle(Intent(IntentName(action)))
-
-    # ----- inputs -----------------------------------------------------------------------
-
-    def activate(self, target: str) -> None:
-        """Do what a control does; touch, keypad and voice all come here or to handle()."""
-        self._activity()
+    def _activate(self, target: str | None) -> None:
+        """Do what a control does; without a target, what the focused one does."""
+        if target is None:
+            target = self._state.focus
+            if target is None:
+                self._move_focus(+1)  # nothing focused yet: the first item
+                return
         if any(item.target == target for item in self.focus_items()):
             self._set(focus=target)
-        kind, _, rest = target.partition(":")
-        if kind == "topic":
-            self.handle(Intent(IntentName.TOPIC, topic=rest))
-        elif kind == "section":
-            topic_id, _, section_id = rest.partition("/")
-            self.handle(Intent(IntentName.SECTION, topic=topic_id, section=section_id))
-        elif target == "read_all":
-            self._silence()
-            self._open_section(self._state.topic, None, read_all=True)
-        elif target == "talk":
-            self.talk()
-        elif target == "listen_screen":
-            self.listen_to_screen()
-        elif target == "listen":
-            self._toggle_listen()
-        elif target == "back":
-            self._back()
-        elif target == "text_size":
-            self._text_size()
-        elif target == "high_contrast":
-            self._contrast()
-        elif target == "continue":
-            self._extend_visit()
-        elif target in ("yes", "no"):
-            self._reply(target)
-        elif target in {name.value for name in IntentName}:
-            self.handle(Intent(IntentName(target)))
+        request = control_request(target)
+        if request is not None:
+            self._dispatch(request)
 
-    def handle(self, intent: Intent) -> None:
-        """Act on one intent, from any input."""
-        self._activity()
-        self.usage.intent(intent.name.value, self._channel)
-        if self._state.maybe is not None:
-            self._set(maybe=None, focus=None)  # acting on anything else drops the question
-        name = intent.name
-        state = self._state
-        if name is IntentName.TOPIC:
-            self._open_topic(intent.topic)
-        elif name is IntentName.SECTION:
-            self._silence()
-            self._open_section(intent.topic or state.topic, intent.section, read_all=False)
-        elif name is IntentName.ASK:
-            self._silence()
-            self._answer(intent)
-        elif name in (IntentName.NEXT, IntentName.PREVIOUS):
-            step = 1 if name is IntentName.NEXT else -1
-            if state.screen is Screen.READER:
-                self._silence()
-                self._step_section(step)
-            else:
-                self.move_focus(step)
-        elif name is IntentName.REPEAT:
-            self._repeat()
-        elif name is IntentName.PAUSE:
-            if state.speech is Speech.SPEAKING:
-                self.speaker.pause()
-                self.listener.set_deaf(False)
-                self._set(speech=Speech.PAUSED)
-                self._show("prompt.paused")
-        elif name is IntentName.RESUME:
-            self._resume()
-        elif name is IntentName.STOP:
-            self._silence()
-            self._set(reading_all=False)
-            self._show("prompt.stopped")
-        elif name is IntentName.HOME:
-            self._silence()
-            self._set(reading_all=False)
-            self._go(Screen.WELCOME)
-            self._say("screen.welcome")
-        elif name is IntentName.HELP:
-            self._silence()
-            self._go(Screen.HELP, state.topic, state.section)
-            self.listen_to_screen()
-        elif name in (IntentName.SLOWER, IntentName.FASTER):
-            self._change_rate(1 if name is IntentName.FASTER else -1)
-        elif name in (IntentName.LOUDER, IntentName.QUIETER):
-            self._change_volume(1 if name is IntentName.LOUDER else -1)
-        else:
-            self._silence()
-            self._say("prompt.out_of_scope")
+    def _play_pause(self, _target: str | None) -> None:
+        self._activate("listen" if self._state.screen is Screen.READER else "pause")
 
-    def talk(self) -> None:
-        """Push-to-talk: stop speaking and open the microphone for one utterance."""
-        self._activity()
+    def _talk(self, _target: str | None = None) -> None:
         self._silence()
         self._set(speech_mode=True)
         if not self._state.microphone_available:
@@ -577,9 +580,7 @@ class Controller:
         self._show("prompt.listening")
         self.listener.start_listening()
 
-    def listen_to_screen(self) -> None:
-        """Speak everything on the current screen (the reader reads its section)."""
-        self._activity()
+    def _listen_to_screen(self, _target: str | None = None) -> None:
         self._set(speech_mode=True)
         if self._state.screen is Screen.READER:
             self._silence()
@@ -592,17 +593,67 @@ class Controller:
             self._set(prompt=lines[0], prompt_key="")
             self._speak(_Utterance("prompt", tuple(lines), tuple(-1 for _ in lines)))
 
-    def read_aloud(self, text: str) -> None:
-        """Touch-to-hear on text that is not a control: speak it as shown."""
-        self._activity()
+    def _read_text(self, text: str | None) -> None:
         self._silence()
-        if text.strip():
+        if text and text.strip():
             self._speak(_Utterance("prompt", (text,), (-1,)))
+
+    def _read_all(self, _target: str | None) -> None:
+        self._silence()
+        self._open_section(self._state.topic, None, read_all=True)
+
+    # ----- what each intent does ------------------------------------------------------------
+
+    def _topic_intent(self, intent: Intent) -> None:
+        self._open_topic(intent.topic)
+
+    def _section_intent(self, intent: Intent) -> None:
+        self._silence()
+        self._open_section(intent.topic or self._state.topic, intent.section, read_all=False)
+
+    def _ask_intent(self, intent: Intent) -> None:
+        self._silence()
+        self._answer(intent)
+
+    def _step(self, intent: Intent) -> None:
+        step = 1 if intent.name is IntentName.NEXT else -1
+        if self._state.screen is Screen.READER:
+            self._silence()
+            self._step_section(step)
+        else:
+            self._move_focus(step)
+
+    def _pause(self, _intent: Intent | None = None) -> None:
+        if self._state.speech is Speech.SPEAKING:
+            self.speaker.pause()
+            self.listener.set_deaf(False)
+            self._set(speech=Speech.PAUSED)
+            self._show("prompt.paused")
+
+    def _stop(self, _intent: Intent) -> None:
+        self._silence()
+        self._set(reading_all=False)
+        self._show("prompt.stopped")
+
+    def _home(self, _intent: Intent | None = None) -> None:
+        self._silence()
+        self._set(reading_all=False)
+        self._go(Screen.WELCOME)
+        self._say("screen.welcome")
+
+    def _help(self, _intent: Intent) -> None:
+        self._silence()
+        self._go(Screen.HELP, self._state.topic, self._state.section)
+        self._listen_to_screen()
+
+    def _out_of_scope(self, _intent: Intent) -> None:
+        self._silence()
+        self._say("prompt.out_of_scope")
 
     def _toggle_listen(self) -> None:
         speech = self._state.speech
         if speech is Speech.SPEAKING:
-            self.handle(Intent(IntentName.PAUSE))
+            self._pause()
         else:
             self._resume()
 
@@ -630,16 +681,19 @@ class Controller:
 
     def _back(self) -> None:
         state = self._state
+        if state.maybe is not None:
+            self._reply("no")  # Back to "Did you mean ...?" is no
+            return
         self._silence()
         if state.screen is Screen.HELP:
             previous = self._previous_screen
             self._go(previous, state.topic, state.section)
-            self._say("screen.welcome") if previous is Screen.WELCOME else self.listen_to_screen()
+            self._say("screen.welcome") if previous is Screen.WELCOME else self._listen_to_screen()
         elif state.screen is Screen.READER:
             self._set(reading_all=False)
             self._open_topic(state.topic)
         else:
-            self.handle(Intent(IntentName.HOME))
+            self._home()
 
     # ----- settings ---------------------------------------------------------------------
 
@@ -823,17 +877,16 @@ class Controller:
             self._set(listening=False)
             intent = data.get("intent")
             if isinstance(intent, Intent):
-                self._channel = "voice"
                 self.speaker.earcon("understood")
                 self._emit(kind)  # the UI redraws; the intent itself is not passed on
-                if intent.reply is not None and self._state.maybe is not None:
-                    self._reply(intent.reply)
+                if intent.reply in ("yes", "no") and self._state.maybe is not None:
+                    self.handle(UiRequest(Action(intent.reply)), "voice")
                 elif intent.maybe is not None:
                     self._ask(intent.maybe)
                 elif intent.reply is not None:
                     self._not_understood()  # a yes or no to nothing that was asked
                 else:
-                    self.handle(intent)
+                    self.handle(intent, "voice")
                 return
         elif kind is EventType.NOT_UNDERSTOOD:
             self._set(listening=False)
@@ -877,10 +930,9 @@ class Controller:
         maybe = self._state.maybe
         if maybe is None:
             return
-        self.usage.intent(answer, self._channel)
         self._set(maybe=None, focus=None)
         if answer == "yes":
-            self.handle(maybe)
+            self.handle(maybe, self._channel)  # counted too: what the visitor chose
             return
         self._silence()
         self._say_as("question", "prompt.say_again")

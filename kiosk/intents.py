@@ -70,3 +70,43 @@ class Intent:
 
 
 NO_INTENT = Intent(IntentName.NONE, confidence=0.0)
+
+
+class Action(StrEnum):
+    """What the kiosk's own controls ask for, beside the spoken intents. Touch and the keypad
+    reach the controller as these (through the tables in kiosk.inputs) or as intents."""
+
+    TALK = "talk"
+    LISTEN_SCREEN = "listen_screen"
+    READ_ALL = "read_all"
+    #: The reader's Pause / Listen button: pause what is read, or go on with it.
+    LISTEN = "listen"
+    #: The keypad's pause key: the reader's Listen button there, pause anywhere else.
+    PLAY_PAUSE = "play_pause"
+    BACK = "back"
+    TEXT_SIZE = "text_size"
+    HIGH_CONTRAST = "high_contrast"
+    #: Still here: the idle warning's Continue.
+    CONTINUE = "continue"
+    YES = "yes"
+    NO = "no"
+    #: A control touched in touch-to-hear mode: focused and its label spoken.
+    FOCUS = "focus"
+    FOCUS_NEXT = "focus_next"
+    FOCUS_PREVIOUS = "focus_previous"
+    #: Do what a control does (`target`; without one, the focused control).
+    ACTIVATE = "activate"
+    #: Touch-to-hear on text that is not a control: say it.
+    READ_TEXT = "read_text"
+
+
+@dataclass(frozen=True, slots=True)
+class UiRequest:
+    """One of the kiosk's own actions, with the control it is about (or the text to read)."""
+
+    action: Action
+    target: str | None = None
+
+
+#: Everything the controller's `handle` takes: a spoken (or touched) intent, or a UI action.
+Request = Intent | UiRequest

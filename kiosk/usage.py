@@ -21,7 +21,7 @@ from typing import Any
 
 from kiosk.config import Settings
 from kiosk.files import write_atomically
-from kiosk.intents import IntentName
+from kiosk.intents import Action, IntentName
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,12 @@ CHANNELS = ("touch", "keypad", "voice")
 #: Days kept; older ones are dropped when the file is written.
 KEEP_DAYS = 400
 FORMAT_VERSION = 1
-#: Counted beside the intents: a "Did you mean ...?" asked, and the answers to it.
+#: Counted beside the intents: a "Did you mean ...?" asked (its answers are actions).
 DID_YOU_MEAN = "did_you_mean"
-INTENT_NAMES = frozenset(name.value for name in IntentName) | {DID_YOU_MEAN, "yes", "no"}
+#: Every name counted: the intents, the kiosk's own actions (Talk, Back, a focus move ...;
+#: yes and no among them) and the question.
+INTENT_NAMES = (frozenset(name.value for name in IntentName)
+                | frozenset(action.value for action in Action) | {DID_YOU_MEAN})
 
 Day = dict[str, Any]  # {"visits": int, "intents": {channel: {intent name: int}}}
 

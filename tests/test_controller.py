@@ -593,3 +593,44 @@ def test_the_question_and_its_answers_are_counted(library: Library) -> None:
     ctrl.on_engine_event(_reply("yes"))
     (day,) = usage.days().values()
     assert day["intents"]["voice"] == {"did_you_mean": 2, "no": 1, "yes": 1, "louder": 1}
+
+
+def test_every_keypad_action_and_every_control_has_a_request(library: Library) -> None:
+    """The tables are complete: a key the settings allow, or a control on any screen, that
+    mapped to nothing would do nothing."""
+    from kiosk.config import KEYPAD_ACTIONS
+    from kiosk.inputs import KEYPAD, control_request
+
+    assert set(KEYPAD) == set(KEYPAD_ACTIONS)
+    ctrl = Controller(Settings(), library)
+    ctrl.attach(FakeSpeaker(ctrl.on_engine_event), FakeListener(ctrl.on_engine_event))
+    targets = {item.target for item in ctrl.focus_items()}
+    ctrl.activate("topic:calcifications")
+    targets |= {item.target for item in ctrl.focus_items()}
+    ctrl.activate("section:calcifications/two-types")
+    targets |= {item.target for item in ctrl.focus_items()}
+    ctrl.handle(Intent(IntentName.HELP))
+    targets |= {item.target for item in ctrl.focus_items()}
+    assert {"talk", "listen", "back", "read_all", "listen_screen"} <= targets
+    assert [target for target in targets if control_request(target) is None] == []
+    assert control_request("nothing-such") is None
+
+
+def test_talk_back_and_focus_moves_are_counted_like_intents(library: Library) -> None:
+    """Every input goes through handle(), so the figures count Talk and Back too (they never
+    reached the old intent door)."""
+    from kiosk.usage import UsageLog
+
+    usage = UsageLog(None)
+    ctrl = Controller(Settings(), library, usage=usage)
+    ctrl.attach(FakeSpeaker(ctrl.on_engine_event), FakeListener(ctrl.on_engine_event))
+    ctrl.touch("topic:calcifications")
+    ctrl.touch("talk")
+    ctrl.key("down")
+    ctrl.key("back")
+    ctrl.key("activate")
+    (day,) = usage.days().values()
+    assert day["intents"]["touch"] == {"topic": 1, "talk": 1}
+    # Back on the topic screen goes home, where nothing is focused: activate moves to the first.
+    assert day["intents"]["keypad"] == {"focus_next": 2, "back": 1}
+    assert ctrl.state.screen is Screen.WELCOME
