@@ -200,6 +200,10 @@ class Library:
                 return topic
         raise KeyError(topic_id)
 
+    def find_topic(self, topic_id: str | None) -> Topic | None:
+        """The topic with this id, or None (no id, or one the content does not have)."""
+        return next((topic for topic in self.topics if topic.id == topic_id), None)
+
     def section(self, topic_id: str, section_id: str) -> Section:
         return self.topic(topic_id).section(section_id)
 
