@@ -634,3 +634,15 @@ def test_talk_back_and_focus_moves_are_counted_like_intents(library: Library) ->
     # Back on the topic screen goes home, where nothing is focused: activate moves to the first.
     assert day["intents"]["keypad"] == {"focus_next": 2, "back": 1}
     assert ctrl.state.screen is Screen.WELCOME
+
+
+def test_a_state_change_may_name_every_field_of_the_state_and_nothing_else() -> None:
+    """StateChange types the controller's _set; it must keep to ControllerState's fields."""
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    from kiosk.controller import ControllerState
+    from kiosk.controller.state import StateChange
+
+    assert get_type_hints(StateChange) == get_type_hints(ControllerState)
+    assert set(StateChange.__annotations__) == {field.name for field in fields(ControllerState)}

@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Unpack
 
 from kiosk.config import Settings
 from kiosk.controller.focus import focus_items, label_of, screen_lines
 from kiosk.controller.reading import Reading, Utterance
-from kiosk.controller.state import ControllerState, FocusItem, Screen, Speech
+from kiosk.controller.state import ControllerState, FocusItem, Screen, Speech, StateChange
 from kiosk.controller.visit import Visit
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink, EventType, event
@@ -131,8 +132,8 @@ class Controller:
         for sink in list(self._sinks):
             sink(emitted)
 
-    def _set(self, **changes: object) -> None:
-        self._state = replace(self._state, **changes)  # type: ignore[arg-type]
+    def _set(self, **changes: Unpack[StateChange]) -> None:
+        self._state = replace(self._state, **changes)
 
     # ----- content helpers --------------------------------------------------------------
 

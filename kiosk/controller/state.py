@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypedDict
 
 from kiosk.intents import Intent
 
@@ -61,3 +62,31 @@ class ControllerState:
     answer: str | None = None  # the passage read for a question
     #: What the visitor most likely meant, while "Did you mean ...?" waits for yes or no.
     maybe: Intent | None = None
+
+
+class StateChange(TypedDict, total=False):
+    """Some of ControllerState's fields, with their types: what one state change may set (so a
+    misspelt field or a wrong type is a type error, not a surprise at run time)."""
+
+    screen: Screen
+    topic: str | None
+    section: str | None
+    sentence: int
+    rate_wpm: int
+    volume_db: float
+    text_step: int
+    text_scale: float
+    high_contrast: bool
+    speech: Speech
+    reading_all: bool
+    listening: bool
+    speech_mode: bool
+    sound_available: bool
+    microphone_available: bool
+    status: str
+    prompt: str
+    prompt_key: str
+    focus: str | None
+    idle_seconds_left: int | None
+    answer: str | None
+    maybe: Intent | None
