@@ -1,6 +1,6 @@
 """Soak: thousands of scripted visits to one kiosk, on the real parts; does it stay the same size?
 
-Run: .venv/bin/python benchmarks/soak.py [--visits 2000]   (`make soak`)
+Run: .venv/bin/python benchmarks/soak.py [--visits 2000] [--trace N]   (`make soak`)
 
 One kiosk process, the whole time: the real window on a private Xvfb display, the real speaker
 (the natural voice's worker) playing into a PulseAudio null sink, the real listener on a
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,8 @@ RSS_GROWTH_TARGET_MB = 10.0
 WARM_UP_VISITS = 50
 #: The kiosk's own RSS is also printed every this many visits, to tell a leak from a warm-up.
 SERIES_EVERY = 20
+#: Frames kept for each allocation with --trace.
+TRACE_FRAMES = 12
 TARGET_VISITS = 2000
 #: What the visitors say: a command, a name, a question.
 SAID = ("next section please", "second opinions", "what causes breast calcifications")
@@ -67,7 +70,7 @@ def process_figures(pid: int) -> dict[str, float]:
             "fds": main.num_fds()}
 
 
-def child(visits: int, fifo: Path, folder: Path) -> None:
+def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
     from kiosk.config import Settings
     from kiosk.ui.app import create_app
@@ -95,6 +98,7 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
     series: list[float] = []
     warm_up = max(WARM_UP_VISITS, visits // 10)
     done = {"visits": 0, "voice": 0, "heard": 0}
+    traced: list[str] = []
 
     def press(action: str) -> None:
         code = next(code for code, name in app.keymap.items() if name == action)
@@ -141,8 +145,12 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
                 series.append(round(process_figures(os.getpid())["rss_mb"], 1))
             if number + 1 == warm_up:
                 samples["warm_up"] = process_figures(os.getpid())
+                if trace:
+                    tracemalloc.start(TRACE_FRAMES)  # what is allocated from here on
         yield 2.0
         samples["end"] = process_figures(os.getpid())
+        if trace and tracemalloc.is_tracing():
+            traced[:] = _still_allocated(trace)
 
     steps = script()
     state = {"next_at": 0.0}
@@ -162,11 +170,24 @@ def child(visits: int, fifo: Path, folder: Path) -> None:
     app.run()
     microphone.close()
     print("RESULT " + json.dumps({"samples": samples, "done": done, "warm_up": warm_up,
-                                  "series": series,
+                                  "series": series, "traced": traced,
                                   "seconds": time.monotonic() - started}), flush=True)
 
 
-def run(visits: int) -> dict[str, Any]:
+def _still_allocated(top: int) -> list[str]:
+    """The Python allocations made since the warm-up and still held, largest first, each with
+    the kiosk's (or a library's) lines that made it: where a creep in Python would show."""
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        (tracemalloc.Filter(False, tracemalloc.__file__),))
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
+    lines = [f"Python allocations since the warm-up, still held: {total / 2**20:.2f} MB"]
+    for stat in snapshot.statistics("traceback")[:top]:
+        lines.append(f"  {stat.size / 1024:8.1f} KB in {stat.count} blocks")
+        lines += [f"      {frame.filename}:{frame.lineno}" for frame in stat.traceback[-6:]]
+    return lines
+
+
+def run(visits: int, trace: int = 0) -> dict[str, Any]:
     """The soak on a private display and audio server; the child's figures."""
     from tests.support.pulseaudio import PulseAudioServer
     from tests.support.xvfb import XvfbDisplay
@@ -178,7 +199,8 @@ def run(visits: int) -> dict[str, Any]:
             env.pop("SDL_AUDIODRIVER", None)
             done = subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--child", "--visits",
-                 str(visits), "--fifo", str(server.fifo), "--folder", folder],
+                 str(visits), "--fifo", str(server.fifo), "--folder", folder,
+                 "--trace", str(trace)],
                 env=env, capture_output=True, text=True, timeout=60 + visits * 10,
             )
         finally:
@@ -201,6 +223,8 @@ def report(result: dict[str, Any]) -> bool:
         print(f"  {name:8} RSS {figures['rss_mb']:6.1f} MB (with its workers "
               f"{figures['all_rss_mb']:6.1f} MB)   threads {figures['threads']:3.0f}"
               f"   open descriptors {figures['fds']:4.0f}")
+    for line in result.get("traced", []):
+        print(line)
     print(f"  the kiosk's RSS every {SERIES_EVERY} visits (MB): "
           + " ".join(f"{mb:.0f}" for mb in result.get("series", [])))
     after = done["visits"] - result["warm_up"]
@@ -219,14 +243,17 @@ def report(result: dict[str, Any]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=TARGET_VISITS)
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="diagnosis: also print the N largest Python allocations made after "
+                             "the warm-up and still held at the end (tracemalloc; slower)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fifo", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.visits, args.fifo, args.folder)
+        child(args.visits, args.fifo, args.folder, args.trace)
         return 0
-    return 0 if report(run(args.visits)) else 1
+    return 0 if report(run(args.visits, args.trace)) else 1
 
 
 if __name__ == "__main__":

@@ -384,6 +384,13 @@ class ClipScroll(ScrollView):  # type: ignore[misc]
         x, y = self.to_window(self.x, self.y)
         return int(x), int(y), max(0, int(self.width)), max(0, int(self.height))
 
+    def update_from_scroll(self, *args: Any) -> None:
+        # Kivy 2.3's ScrollView binds its bar colour again on every scroll and unbinds it once
+        # when the scrolling stops, so a reader following its highlight gathered a binding per
+        # scroll, for ever (123 after 60 scrolls; tests/ui/driver.py checks it). One at most:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*args)
+
 
 class ControlBar(ClipScroll):
     """A bar of controls that takes at most `max_fraction` of the window and scrolls beyond it."""

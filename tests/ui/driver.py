@@ -666,6 +666,19 @@ class Driver:
         obs.check("largest_text", "highlight in view at 2x",
                   bool(current) and self.in_view(current[0]))
         yield from self.shot("reader_large_text")
+        # The reader scrolled to follow the highlight: Kivy's ScrollView binds its bar colour
+        # again on every scroll, and a kiosk scrolls thousands of times a day.
+        for _ in range(30):
+            self.speaker.hear_sentence(0)
+            yield 0.02
+            self.speaker.hear_sentence(len(self.speaker.speaking) - 1)
+            yield 0.02
+        from kivy.uix.scrollview import ScrollView
+
+        scrolls = [w for w in self.screen().walk() if isinstance(w, ScrollView)]
+        # Two at most: the ScrollView's own canvas rule, and one while it scrolls.
+        obs.check("largest_text", "bar colour observers per scroll view after 60 scrolls",
+                  max(len(w.get_property_observers("bar_color")) for w in scrolls), "<=", 2)
         openers: tuple[tuple[Callable[[], None], str], ...] = (
             (lambda: ctrl.handle(Intent(IntentName.HOME)), "welcome"),
             (lambda: ctrl.activate("topic:calcifications"), "topic"),

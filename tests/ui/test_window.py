@@ -116,7 +116,7 @@ def test_idle_warning_then_reset(report: Report) -> None:
 
 
 def test_largest_text_size_does_not_clip(report: Report) -> None:
-    assert_flow(report, "largest_text", 10)
+    assert_flow(report, "largest_text", 11)
 
 
 def test_high_contrast_mode(report: Report) -> None:
