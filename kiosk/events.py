@@ -7,10 +7,12 @@ own. Tests record the sequence and compare it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from kiosk.intents import Intent
 
 
 class EventType(StrEnum):
@@ -45,15 +47,156 @@ class EventType(StrEnum):
     ERROR = "error"  # data: code, message
 
 
+# ----- payloads: one dataclass per event that carries data -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """SENTENCE_STARTED, SENTENCE_FINISHED, SPEECH_PAUSED: which queued sentence (and its text,
+    when it starts)."""
+
+    index: int
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """WORD_STARTED: a word of sentence `index`, by its characters in the sentence."""
+
+    index: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """SOUND_UNAVAILABLE, MICROPHONE_UNAVAILABLE, NOT_UNDERSTOOD: why, in a few words."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """HEARD: what a visitor's words meant; never the audio. The controller passes the event on
+    to the UI without it (the intent holds the words heard)."""
+
+    intent: Intent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenShown:
+    """SCREEN_CHANGED."""
+
+    screen: str
+    topic: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """READING_POSITION: the sentence of a section being heard."""
+
+    topic: str | None
+    section: str | None
+    sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsShown:
+    """SETTINGS_CHANGED: the visitor's speech and display settings."""
+
+    rate: int
+    rate_wpm: int
+    volume_db: float
+    volume_step: int
+    text_scale: float
+    high_contrast: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """PROMPT: an interface line shown (and spoken), by its key in strings.toml."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """FOCUS_CHANGED: the control focused, and its label."""
+
+    target: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdleWarning:
+    """IDLE_WARNING: seconds until the visit ends, or None when the warning is withdrawn."""
+
+    seconds_left: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """ERROR: a stable code and a message for staff."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    """An event that carries no data."""
+
+
+Payload = (Sentence | Word | Reason | Heard | ScreenShown | Position | SettingsShown | Prompt
+           | Focus | IdleWarning | Failure | Nothing)
+
+#: Which payload each event carries.
+PAYLOADS: Mapping[EventType, type[Payload]] = MappingProxyType({
+    EventType.SENTENCE_STARTED: Sentence,
+    EventType.WORD_STARTED: Word,
+    EventType.SENTENCE_FINISHED: Sentence,
+    EventType.SPEECH_FINISHED: Nothing,
+    EventType.SPEECH_STOPPED: Nothing,
+    EventType.SPEECH_PAUSED: Sentence,
+    EventType.SOUND_UNAVAILABLE: Reason,
+    EventType.SOUND_AVAILABLE: Nothing,
+    EventType.LISTENING_STARTED: Nothing,
+    EventType.LISTENING_STOPPED: Nothing,
+    EventType.HEARD: Heard,
+    EventType.NOT_UNDERSTOOD: Reason,
+    EventType.MICROPHONE_UNAVAILABLE: Reason,
+    EventType.MICROPHONE_AVAILABLE: Nothing,
+    EventType.SCREEN_CHANGED: ScreenShown,
+    EventType.READING_POSITION: Position,
+    EventType.SETTINGS_CHANGED: SettingsShown,
+    EventType.PROMPT: Prompt,
+    EventType.FOCUS_CHANGED: Focus,
+    EventType.IDLE_WARNING: IdleWarning,
+    EventType.VISIT_ENDED: Nothing,
+    EventType.ERROR: Failure,
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something that happened; `data` is read-only."""
+    """Something that happened: its type and its typed payload. `data` gives the payload's
+    fields by name (read-only), for code that records or compares events."""
 
     type: EventType
-    data: Mapping[str, Any] = field(default_factory=dict)
+    payload: Payload = field(default_factory=Nothing)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+        wanted = PAYLOADS[self.type]
+        if not isinstance(self.payload, wanted):
+            raise TypeError(f"a {self.type} event carries {wanted.__name__}, "
+                            f"not {type(self.payload).__name__}")
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return MappingProxyType({item.name: getattr(self.payload, item.name)
+                                 for item in fields(self.payload)})
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -63,5 +206,6 @@ EventSink = Callable[[Event], None]
 
 
 def event(kind: EventType, **data: Any) -> Event:
-    """Shorthand for building an Event."""
-    return Event(kind, data)
+    """An Event of `kind` with its payload built from `data` (a missing or misspelt field is a
+    TypeError here, where the event is made, not where it is read)."""
+    return Event(kind, PAYLOADS[kind](**data))

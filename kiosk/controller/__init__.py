@@ -25,7 +25,7 @@ from kiosk.controller.reading import Reading, Utterance
 from kiosk.controller.state import ControllerState, FocusItem, Screen, Speech, StateChange
 from kiosk.controller.visit import Visit
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
-from kiosk.events import Event, EventSink, EventType, event
+from kiosk.events import Event, EventSink, EventType, Heard, Reason, Sentence, event
 from kiosk.inputs import KEYPAD, control_request, request_name
 from kiosk.intents import Action, Intent, IntentName, Request, UiRequest
 from kiosk.library import Library, Section
@@ -128,7 +128,9 @@ class Controller:
         return lambda: self._sinks.remove(sink) if sink in self._sinks else None
 
     def _emit(self, kind: EventType, **data: object) -> None:
-        emitted = event(kind, **data)
+        self._publish(event(kind, **data))
+
+    def _publish(self, emitted: Event) -> None:
         for sink in list(self._sinks):
             sink(emitted)
 
@@ -683,10 +685,9 @@ class Controller:
 
     def on_engine_event(self, engine_event: Event) -> None:
         """An event from the Speaker or the Listener (call on the controller's thread)."""
-        kind = engine_event.type
-        data = engine_event.data
-        if kind is EventType.SENTENCE_STARTED:
-            self._sentence_started(data.get("index"), data.get("text"))
+        kind, payload = engine_event.type, engine_event.payload
+        if isinstance(payload, Sentence) and kind is EventType.SENTENCE_STARTED:
+            self._sentence_started(payload.index, payload.text)
         elif kind is EventType.SPEECH_FINISHED:
             self._speech_finished()
         elif kind is EventType.SPEECH_PAUSED and self._state.speech is Speech.SPEAKING:
@@ -716,10 +717,10 @@ class Controller:
             self._set(listening=False)
             if self._state.prompt_key == "prompt.listening":
                 self._set(prompt="", prompt_key="")  # it no longer listens: do not say it does
-        elif kind is EventType.HEARD:
+        elif isinstance(payload, Heard):
             self._set(listening=False)
-            intent = data.get("intent")
-            if isinstance(intent, Intent):
+            intent = payload.intent
+            if intent is not None:
                 self.speaker.earcon("understood")
                 self._emit(kind)  # the UI redraws; the intent itself is not passed on
                 if intent.reply in ("yes", "no") and self._state.maybe is not None:
@@ -731,13 +732,14 @@ class Controller:
                 else:
                     self.handle(intent, "voice")
                 return
-        elif kind is EventType.NOT_UNDERSTOOD:
+        elif isinstance(payload, Reason) and kind is EventType.NOT_UNDERSTOOD:
             self._set(listening=False)
-            if data.get("reason") != "timeout":  # nobody spoke: nothing was misunderstood
+            if payload.reason != "timeout":  # nobody spoke: nothing was misunderstood
                 self.usage.intent(IntentName.NONE.value, "voice")
             self._not_understood()
-        # Pass engine state on (never heard words or audio) so the UI can redraw.
-        self._emit(kind, **{k: v for k, v in data.items() if k in ("index", "reason")})
+        # Pass engine state on so the UI can redraw (a heard intent returned above: its words
+        # never go further).
+        self._publish(Event(kind) if isinstance(payload, Heard) else engine_event)
 
     def _not_understood(self) -> None:
         self.speaker.earcon("not_understood")
@@ -785,7 +787,7 @@ class Controller:
             return ""
         return self.text("status.microphone_unavailable")
 
-    def _sentence_started(self, index: object, text: object) -> None:
+    def _sentence_started(self, index: int, text: str) -> None:
         started = self._reading.sentence_started(index, text)
         if started is None:
             return

@@ -56,15 +56,15 @@ class Reading:
     def speaking_a_prompt(self) -> bool:
         return self.utterance is not None and self.utterance.kind == "prompt"
 
-    def sentence_started(self, index: object, text: object) -> tuple[str, int] | None:
+    def sentence_started(self, index: int, text: str) -> tuple[str, int] | None:
         """A sentence started: (the utterance's kind, its section position or -1), or None
         when the report is not about what is being said now."""
         utterance = self.utterance
-        if utterance is None or not isinstance(index, int):
+        if utterance is None:
             return None
         if not 0 <= index < len(utterance.texts):
             return None
-        if isinstance(text, str) and text != utterance.texts[index]:
+        if text and text != utterance.texts[index]:
             return None  # a late event from speech that was replaced
         self._started.add(index)
         self._reports_sentences = True
