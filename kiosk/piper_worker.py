@@ -56,6 +56,11 @@ PAUSE_WEIGHT = {",": 3, ";": 4, ":": 4, ".": 6, "!": 6, "?": 6}
 _TOKEN = re.compile(r"\[\[.*?\]\]\S*|\S+")
 _WORD_CHAR = re.compile(r"[^\W_]")
 
+#: Voiced stops that, opening a run of the model, are given twice (a longer closure). The joe voice
+#: starts "Before", "Benign" and "benign" alone with a voiced ramp and no burst, which a listener
+#: took for "The four", "The nine" (a number); given twice, the stop has its closure and release
+#: (docs/speech.md, "How well listeners understand each voice").
+ONSET_STOPS = frozenset("bdɡ")
 #: The most audio, in seconds, that one run of the model is meant to make: the worker's peak is
 #: about 135 MB plus 21 MB a second of it (measured: docs/speech.md), and the 250 MB target
 #: leaves room for a run to come out a fifth longer than estimated, as Piper's randomness may.
@@ -154,7 +159,7 @@ def _render(voice: Any, phonemizer: ContextPhonemizer, text: str, length_scale: 
         phonemes = sentence.phonemes
         pieces = []
         for start, end, clause in plan_pieces(phonemes, limit, sentence.blocks):
-            ids = voice.phonemes_to_ids(phonemes[start:end])
+            ids = voice.phonemes_to_ids(firm_onset(phonemes[start:end]))
             pause = CLAUSE_PAUSE_S * length_scale if clause else 0.0
             pieces.append((np.asarray(voice.phoneme_ids_to_audio(ids, config)), pause))
         audio = _join(pieces, rate)
@@ -165,6 +170,15 @@ def _render(voice: Any, phonemizer: ContextPhonemizer, text: str, length_scale: 
         audio = audio / peak if peak > 1e-8 else np.zeros_like(audio)
         parts.append(np.clip(audio, -1.0, 1.0).astype(np.float32))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def firm_onset(phonemes: Sequence[str]) -> list[str]:
+    """A run's phonemes with a voiced stop (ONSET_STOPS) that opens it given twice."""
+    out = list(phonemes)
+    first = next((i for i, p in enumerate(out) if p not in " ˈˌ"), None)
+    if first is not None and out[first] in ONSET_STOPS:
+        out.insert(first, out[first])
+    return out
 
 
 def plan_pieces(phonemes: Sequence[str], limit: int,

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.library import LexiconEntry, Library
 from kiosk.piper_phonemes import BLOCK, ContextPhonemizer, plain_text
-from kiosk.piper_worker import _load, _render
+from kiosk.piper_worker import _load, _render, firm_onset
 from kiosk.speech.lexicon import lexicon_digest, respell
 from kiosk.speech.piper import PiperSynthesizer, find_voice
 from kiosk.speech.render import Renderer
@@ -265,3 +265,13 @@ def test_espeak_says_the_pauses_and_the_negation_in_its_audio(
             "They", "aren’t", "aren’t", "usually"]
     finally:
         espeak.close()
+
+
+def test_a_voiced_stop_opening_a_run_is_given_twice() -> None:
+    # "Before", "Benign": the joe voice otherwise starts them with a voiced ramp heard as "The".
+    assert firm_onset(list("bᵻnˈaɪn")) == list("bbᵻnˈaɪn")
+    assert firm_onset(list("ˈdɪfɹənsᵻz")) == list("ˈddɪfɹənsᵻz")
+    assert firm_onset([" ", *"ɡˈɛɾɪŋ"]) == [" ", *"ɡɡˈɛɾɪŋ"]
+    # Only a run's first sound, and only voiced stops.
+    assert firm_onset(list("pɹˈɑːbəbli bᵻnˈaɪn")) == list("pɹˈɑːbəbli bᵻnˈaɪn")
+    assert firm_onset([]) == []
