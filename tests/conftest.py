@@ -14,6 +14,7 @@ import pytest
 from kiosk.config import BUNDLED_CONTENT
 from kiosk.library import Library, load_library
 from tests.support.pulseaudio import PulseAudioServer
+from tests.support.speech_cache import prerender
 
 # The kiosk keeps its usage figures under $XDG_STATE_HOME: every test, and every kiosk a test
 # starts, writes them to a folder of this run's, not to the home folder.
@@ -43,3 +44,11 @@ def pulse() -> Iterator[PulseAudioServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def prerendered_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding every content text rendered by `kiosk prerender` (once a session;
+    copy it with tests.support.speech_cache.seed)."""
+    return prerender(tmp_path_factory.mktemp("prerendered"))
+

@@ -22,6 +22,7 @@ from kiosk.events import EventType
 from kiosk.usage import read_days
 from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
+from tests.support.speech_cache import seed
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay
 from tests.ui.runner import ROOT, Report, read_report
@@ -96,11 +97,12 @@ def run_visit(display: XvfbDisplay, pulse: PulseAudioServer, out: Path) -> Repor
 
 
 def test_blind_visit_keypad_and_voice(
-    display: XvfbDisplay, pulse: PulseAudioServer, tmp_path: Path
+    display: XvfbDisplay, pulse: PulseAudioServer, tmp_path: Path, prerendered_speech: Path
 ) -> None:
     """Welcome with sound -> spoken focus moves -> topic -> section read aloud with the highlight
     following -> pause (silence at the sink) and resume -> Talk, "next" into the microphone ->
     next section read -> Home."""
+    seed(tmp_path / "cache", prerendered_speech)  # as installed: `kiosk prerender` was run
     report = run_visit(display, pulse, tmp_path)
     failures = {flow: report.failures(flow) for flow in FLOWS}
     counts = {flow: len(report.checks(flow)) for flow in FLOWS}

@@ -27,6 +27,7 @@ import pytest
 
 from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
+from tests.support.speech_cache import seed
 from tests.support.xvfb import XvfbDisplay, kiosk_windows, send_keys
 
 pytestmark = [pytest.mark.real_audio, pytest.mark.real_window, pytest.mark.slow]
@@ -73,9 +74,12 @@ def busy_cores(count: int = 2) -> Iterator[None]:
             spinner.wait()
 
 
-def test_the_kiosk_outlives_its_audio_server_with_the_microphone_open(tmp_path: Path) -> None:
+def test_the_kiosk_outlives_its_audio_server_with_the_microphone_open(
+    tmp_path: Path, prerendered_speech: Path
+) -> None:
     if shutil.which("Xvfb") is None or shutil.which("pulseaudio") is None:
         pytest.fail("Xvfb and PulseAudio are needed: run `make test`, which installs them")
+    seed(tmp_path / "cache", prerendered_speech)  # no background rendering under the kills
     server = PulseAudioServer().start()
     # Nobody feeds the microphone at first (as in the hand test); later it delivers.
     microphone = MicrophoneFeeder(server.fifo)

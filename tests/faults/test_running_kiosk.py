@@ -27,6 +27,7 @@ from kiosk.config import BUNDLED_CONTENT
 from tests.faults.test_audio_server import _sound_comes_back
 from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
+from tests.support.speech_cache import seed
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
 from tests.support.xvfb import XvfbDisplay, kiosk_windows, screen_pixels, send_keys
 
@@ -78,12 +79,13 @@ class Kiosk:
 
 
 @pytest.fixture(scope="module")
-def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
+def kiosk(tmp_path_factory: pytest.TempPathFactory, prerendered_speech: Path) -> Iterator[Kiosk]:
     if shutil.which("Xvfb") is None or shutil.which("pulseaudio") is None:
         pytest.fail("Xvfb and PulseAudio are needed: run `make test`, which installs them")
     folder = tmp_path_factory.mktemp("running")
     content = folder / "content"
     shutil.copytree(BUNDLED_CONTENT, content)
+    seed(folder / "cache", prerendered_speech)  # no background rendering under the checks
     state = folder / "state"
     state.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(state)],
