@@ -100,8 +100,8 @@ def _understand(args: argparse.Namespace, settings: Settings) -> int:
 def register(subparsers: Any) -> None:
     """Add `recognize` and `understand` to the kiosk command."""
     recognize = subparsers.add_parser(
-        "recognize", help="decode WAV, AIFF or FLAC files with the kiosk's recogniser; one line "
-        "per file",
+        "recognize", help="decode WAV, AIFF, FLAC or Ogg (Vorbis, Opus) files with the kiosk's "
+        "recogniser; one line per file",
     )
     recognize.add_argument("files", nargs="+", metavar="FILE")
     recognize.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -19,6 +19,11 @@ listener reads it: see docs/voice.md. Each output underflow slips the tap agains
 (nothing is spotted for SLIP_HOLD_S after one); with the player's former 12 ms output latency
 they came whenever another thread held the GIL that long, and a live run on a loaded machine
 caught 1 of 29 stops.
+
+Libraries considered: the `speexdsp` and `webrtc-audio-processing` bindings have no wheel for
+Python 3.11 on Linux (they build with swig and a C++ toolchain; last released in 2018 and 2019),
+and `webrtc-noise-gain` has no echo canceller; PulseAudio's `module-echo-cancel` works only when
+playback and capture both go through its sink and source, which PortAudio on ALSA alone lacks.
 """
 
 from __future__ import annotations

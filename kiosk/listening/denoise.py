@@ -15,6 +15,11 @@ it is (in-scope accuracy 72% -> 76%, the same as with no filter), with pink nois
 57% -> 62%, and chatter is rejected more often (87.5% -> 92%); on the same phrasings with white
 noise at 10 dB, 33% -> 41%. Babble (other voices) is not steady noise; no filter of this kind
 removes it (18% right, against 21% with the earlier filter).
+
+Libraries considered: `noisereduce` gates a whole recording's spectrogram, not a live stream frame
+by frame; RNNoise (`pyrnnoise`) works on 48 kHz frames, where the kiosk hears at 16 kHz;
+`webrtc-noise-gain` (WebRTC's suppressor, 10 ms frames at 16 kHz) would fit but has not been
+measured here, and a swap would have to beat the figures above.
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Absolute discounting with back-off: seen n-grams keep most of their mass, the rest backs off to the
 shorter history, so phrasings never seen as a whole ("could you go back a bit") stay possible.
+
+Libraries considered: KenLM's estimator (`lmplz`) is a C++ program built with cmake and Boost
+(the `kenlm` package is its query side only), counts whole lines where these phrases carry
+weights, and refuses Kneser-Ney discounts on a few hundred phrases without `--discount_fallback`;
+NLTK's `nltk.lm` estimates in Python but writes no ARPA file.
 """
 
 from __future__ import annotations

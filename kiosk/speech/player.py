@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import soxr
 
 from kiosk.portaudio import close_stream, open_stream, rescan_devices
 
@@ -151,12 +152,11 @@ class AudioOutput(Protocol):
 
 
 def resample(pcm: Samples, rate: int, target: int = PLAYER_RATE) -> Samples:
-    """Linear resampling, enough for speech at nearby rates."""
+    """Band-limited resampling by libsoxr, time-aligned (a mark at sample n moves to n * ratio)."""
     if rate == target or len(pcm) == 0:
         return pcm
-    count = round(len(pcm) * target / rate)
-    positions = np.arange(count, dtype=np.float64) * (rate / target)
-    return np.interp(positions, np.arange(len(pcm)), pcm).astype(np.float32)
+    return np.asarray(soxr.resample(np.asarray(pcm, dtype=np.float32), rate, target),
+                      dtype=np.float32)
 
 
 def _output_device_names() -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -231,3 +232,28 @@ def test_kiosk_understand_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert (line["intent"], line["section"]) == ("ask", "two-types")
     assert main(["understand", "--json", "where did I park"]) == 0
     assert json.loads(capsys.readouterr().out)["intent"] == "none"
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox is installed by `make test`")
+def test_kiosk_recognize_reads_ogg_as_it_reads_wav_and_says_why_it_cannot(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    wav, vorbis, opus = (tmp_path / name for name in ("speech.wav", "speech.ogg", "speech.opus"))
+    wav.write_bytes(write_wav(synthesize("please speak louder", "en-us", 150)))
+    # Ogg Vorbis as sox writes it, at 44.1 kHz in stereo; Opus at 48 kHz as libsndfile writes it.
+    subprocess.run(["sox", str(wav), "-c", "2", "-r", "44100", str(vorbis)], check=True)
+    at_48k = subprocess.run(["sox", str(wav), "-r", "48000", "-t", "raw", "-"], check=True,
+                            capture_output=True).stdout
+    soundfile.write(opus, np.frombuffer(at_48k, "<i2"), 48_000, format="OGG", subtype="OPUS")
+    damaged = tmp_path / "damaged.ogg"
+    damaged.write_bytes(vorbis.read_bytes()[:300])
+    files = [wav, vorbis, opus, damaged]
+    capfd.readouterr()
+    code = main(["recognize", "--json", *map(str, files)])
+    out, err = capfd.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    # Only the kiosk's own notes (none from the decoders' libraries).
+    assert all(line.startswith("kiosk: ") for line in err.splitlines())
+    assert [line["intent"] for line in lines] == ["louder", "louder", "louder", "error"]
+    assert lines[3]["error"].startswith(f"{damaged}: this Ogg file cannot be read")

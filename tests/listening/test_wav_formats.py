@@ -1,5 +1,5 @@
-"""`kiosk recognize` reads the WAV, AIFF and FLAC files other tools write, or says how to save
-them.
+"""`kiosk recognize` reads the WAV, AIFF, FLAC and Ogg files other tools write, or says how to
+save them.
 
 The files are made by sox (installed by `make test`), so the headers are a real tool's, not ours:
 sox writes the "extensible" header for more than two channels or more than 16 bits, which
@@ -96,10 +96,16 @@ def _same_sound(read: np.ndarray, reference: np.ndarray) -> None:
         (".wav", ("-c", "2", "-r", "44100")),
         (".flac", ("-c", "2", "-r", "48000", "-b", "24")),
         (".aiff", ("-c", "2", "-b", "8")),
-        # What Python's `wave` refuses, read by the kiosk's own WAV reader instead.
+        # What Python's `wave` refuses.
         (".wav", ("-b", "24")),
         (".wav", ("-e", "floating-point", "-b", "32")),
         (".wav", ("-c", "3")),
+        # Refused by the kiosk's former reader; libsndfile reads them (lossy, but within 2%).
+        (".wav", ("-e", "mu-law")),
+        (".wav", ("-e", "a-law")),
+        (".aiff", ("-c", "3")),
+        (".ogg", ()),
+        (".ogg", ("-c", "2", "-r", "44100")),
     ],
 )
 def test_audio_files_read_as_the_same_sound(
@@ -117,15 +123,12 @@ def test_audio_files_read_as_the_same_sound(
         (lambda tone: b"ID3\x03" + bytes(200), "not a WAV, AIFF or FLAC file"),
         (lambda tone: b"hello, this is text\n" * 10, "not a WAV, AIFF or FLAC file"),
         (lambda tone: b"RIFF\x00\x00not a wave", "not a WAV file"),
-        (lambda tone: converted(tone, "-e", "mu-law"), "compressed (mu-law)"),
         (lambda tone: tone.read_bytes()[:30], "no audio (data) chunk"),
         (lambda tone: converted_file(tone, suffix=".flac").read_bytes()[:60],
          "FLAC file cannot be read"),
         (lambda tone: b"fLaC" + bytes(100), "FLAC file cannot be read"),
         (lambda tone: converted_file(tone, suffix=".aiff").read_bytes()[:40],
          "AIFF file cannot be read"),
-        (lambda tone: converted_file(tone, "-c", "3", suffix=".aiff").read_bytes(),
-         "mono or stereo"),
     ],
 )
 def test_unreadable_audio_files_say_why(
@@ -161,9 +164,6 @@ def cut_format(wav: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda tone: converted(tone, "-e", "mu-law"), "compressed (mu-law)"),
-        (lambda tone: converted(tone, "-e", "a-law"), "compressed (A-law)"),
-        (lambda tone: converted(tone, "-e", "ima-adpcm"), "compressed (IMA ADPCM)"),
         (lambda tone: b"", "empty"),
         (lambda tone: b"ID3\x03" + bytes(200), "not a WAV file"),
         (lambda tone: cut_format(tone.read_bytes()), "format chunk is cut short"),
@@ -177,7 +177,7 @@ def test_unreadable_files_say_why_and_how_to_save_them(
     with pytest.raises(AudioError) as raised:
         read_wav(make(tone))  # type: ignore[operator]
     assert message in str(raised.value)
-    if "compressed" in message:
+    if "cannot be read" in str(raised.value):
         assert "save it as 16-bit PCM WAV" in str(raised.value)
 
 
