@@ -5,6 +5,8 @@ sections), `strings.toml` (interface wording), optionally `lexicon.toml` (pronun
 by the speech and listening sides) and `commands.toml` (command phrasings, checked here by
 kiosk.command_words). Every problem is reported as a ContentProblem (kiosk.problems) naming the file
 and line; loading either returns a whole Library or raises ContentError with all problems found.
+A topic's body is CommonMark, parsed by markdown-it-py, whose tokens (with their line ranges) give
+the sections, paragraphs and list items; inline markup is reduced to its text.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import re
 import shutil
 import string
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from kiosk.command_words import COMMANDS_FILE, check_commands
 from kiosk.files import TEXT_ENCODING
@@ -27,6 +32,9 @@ from kiosk.problems import ContentProblem
 from kiosk.sentences import split_sentences
 
 log = logging.getLogger(__name__)
+# markdown-it-py logs every block rule it tries at DEBUG (about 600 records for the bundled
+# content): a kiosk set to log at DEBUG wants its own records, not those.
+logging.getLogger("markdown_it").setLevel(logging.INFO)
 
 #: A section longer than this is too long to listen to in one go (about 75 s at 150 wpm).
 MAX_SECTION_WORDS = 190
@@ -110,15 +118,17 @@ REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_HEADING = re.compile(r"^##\s+(?P<title>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+•]|(?P<number>\d{1,3})[.)])\s+(?P<text>.*)$")
-#: Inline Markdown that staff may write out of habit; the kiosk shows and says only its text.
-_INLINE_MARKUP = (
-    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](address), ![text](image)
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # **strong**, __strong__
-    (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *emphasis*
-    (re.compile(r"(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)"), r"\1"),  # _emphasis_
-    (re.compile(r"`([^`]+)`"), r"\1"),  # `code`
+#: CommonMark as written: the tokens are read, nothing is ever rendered as HTML.
+_MARKDOWN = MarkdownIt("commonmark")
+#: A heading's text: its title, then the project's optional `{#id}`.
+_HEADING_TEXT = re.compile(r"(?P<title>.*?)\s*(?:\{#(?P<id>[^}]*)\})?\s*", re.DOTALL)
+#: A word processor's bullet, which CommonMark does not know: read as "-" (one character for
+#: one, so columns and line numbers stay).
+_WORD_BULLET = re.compile(r"^([ \t]*)\u2022(?=[ \t])", re.MULTILINE)
+_BAD_HEADING = "sections start with '## Title {#id}'; the topic title goes in front matter"
+_UNDERLINED_HEADING = (
+    "a line of '-' or '=' under text makes it a heading the kiosk does not use: start sections "
+    "with '## Title {#id}', and leave a blank line above a '---' divider"
 )
 _FRONT = "+++"
 
@@ -298,47 +308,82 @@ def _parse_front_matter(
     return data, lines[close + 1 :], close + 2
 
 
-def _plain(text: str) -> str:
-    """The text of a line with inline Markdown (emphasis, links, code) taken off: asterisks
-    would be shown, and a web address read out, on a kiosk that cannot follow it."""
-    for pattern, replacement in _INLINE_MARKUP:
-        text = pattern.sub(replacement, text)
-    return text
+def _plain(tokens: Sequence[Token], line: int, on_html: Callable[[int, str], None]) -> str:
+    """The text of inline tokens with their markup (emphasis, links, images, code) taken off:
+    asterisks would be shown, and a web address read out, on a kiosk that cannot follow it. A
+    link gives its text, an image its alt text; `on_html` is told the line of any raw HTML."""
+    parts: list[str] = []
+    for token in tokens:
+        if token.type in ("text", "text_special", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+            line += 1
+        elif token.type == "image":
+            parts.append(_plain(token.children or (), line, on_html))
+        elif token.type == "html_inline":
+            on_html(line, token.content)
+    return "".join(parts)
+
+
+_Sections = list[tuple[str, str, int, list[tuple[str, int, bool]]]]
 
 
 def _parse_body(
     body: list[str], first_line: int, path: Path, topic_id: str, problems: _Problems
-) -> list[tuple[str, str, int, list[tuple[str, int, bool]]]]:
-    """Split the Markdown body into (id, title, line, [(sentence, line, is_item)])."""
-    sections: list[tuple[str, str, int, list[tuple[str, int, bool]]]] = []
-    paragraph: list[str] = []
-    paragraph_line = 0
+) -> _Sections:
+    """Split the Markdown body into (id, title, line, [(sentence, line, is_item)]).
 
-    def flush() -> None:
-        nonlocal paragraph
-        if paragraph and sections:
-            for sentence in split_sentences(" ".join(paragraph)):
-                sections[-1][3].append((sentence, paragraph_line, False))
-        paragraph = []
+    A paragraph gives its sentences, each at the paragraph's first line; a paragraph in a list
+    item is one item. CommonMark blocks the kiosk cannot draw give their text as paragraphs (a
+    block quote, a code block) or nothing (a thematic break); HTML is a problem.
+    """
+    sections: _Sections = []
+    lines = _WORD_BULLET.sub(r"\1-", "\n".join(body)).split("\n")
+    tokens = _MARKDOWN.parse("\n".join(lines))
+    items = 0  # list items open around the current token
+    html_lines: set[int] = set()
 
-    for offset, raw in enumerate(body):
-        number = first_line + offset
-        line = raw.rstrip()
-        if not line.strip():
-            flush()
-            continue
-        if line.startswith("#"):
-            flush()
-            heading = _HEADING.match(line)
-            if heading is None:
+    def html(number: int, markup: str) -> None:
+        if number not in html_lines:  # one problem a line is enough to find it
+            html_lines.add(number)
+            tag = markup.strip().split("\n")[0][:40]
+            problems.add(
+                path, number, "html", f"HTML {tag!r} is not shown on the kiosk; write plain text"
+            )
+
+    def check_lines(start: int, end: int, headings: bool) -> None:
+        """Text before the first section, and lines opening with '#' that CommonMark reads as
+        text ("##Title"): a heading gone wrong."""
+        for offset in range(start, end):
+            number = first_line + offset
+            if headings and lines[offset].startswith("#"):
+                problems.add(path, number, "bad-heading", _BAD_HEADING)
+            elif not sections and lines[offset].strip():
                 problems.add(
-                    path,
-                    number,
-                    "bad-heading",
-                    "sections start with '## Title {#id}'; the topic title goes in front matter",
+                    path, number, "text-outside-section", "text before the first '## ' heading"
                 )
+
+    for index, token in enumerate(tokens):
+        if token.type == "list_item_open":
+            items += 1
+        elif token.type == "list_item_close":
+            items -= 1
+        if token.map is None or not token.block or token.type == "inline":
+            continue
+        start, end = token.map
+        number = first_line + start
+        if token.type == "heading_open":
+            if token.markup in ("-", "="):
+                problems.add(path, number, "bad-heading", _UNDERLINED_HEADING)
                 continue
-            title = _plain(heading.group("title")).strip()
+            if token.markup != "##" or token.level != 0:  # another level, or in a list or quote
+                problems.add(path, number, "bad-heading", _BAD_HEADING)
+                continue
+            heading = _HEADING_TEXT.fullmatch(tokens[index + 1].content)
+            assert heading is not None  # every text matches
+            inline = _MARKDOWN.parseInline(heading.group("title"))
+            title = _plain(inline[0].children or () if inline else (), number, html).strip()
             section_id = heading.group("id")
             if not title:
                 problems.add(path, number, "missing-title", "section heading has no title")
@@ -351,7 +396,8 @@ def _parse_body(
                 )
             if section_id is None:
                 section_id = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-            if not _ID.match(section_id):
+            # With neither title nor id, "missing-title" has said it.
+            if (title or heading.group("id") is not None) and not _ID.match(section_id):
                 problems.add(
                     path,
                     number,
@@ -359,27 +405,26 @@ def _parse_body(
                     f"section id {section_id!r} must be lower-case words joined by hyphens",
                 )
             sections.append((section_id, title, number, []))
-            continue
-        if not sections:
-            problems.add(
-                path, number, "text-outside-section", "text before the first '## ' heading"
-            )
-            continue
-        bullet = _BULLET.match(line)
-        # As in CommonMark, a number other than 1 does not start a list inside a paragraph:
-        # a wrapped line may begin "50. Most ...".
-        if bullet and paragraph and bullet.group("number") not in (None, "1"):
-            bullet = None
-        if bullet:
-            flush()
-            item = " ".join(_plain(bullet.group("text")).split())
-            if item:
-                sections[-1][3].append((item, number, True))
-            continue
-        if not paragraph:
-            paragraph_line = number
-        paragraph.append(_plain(line.strip()))
-    flush()
+        elif token.type == "html_block":
+            html(number, token.content)
+        elif token.type in ("paragraph_open", "code_block", "fence"):
+            paragraph = token.type == "paragraph_open"
+            check_lines(start, end, headings=paragraph)
+            if not sections:
+                continue
+            if paragraph:
+                text = _plain(tokens[index + 1].children or (), number, html)
+            else:
+                text = token.content
+                if token.type == "fence":
+                    number += 1  # its text starts after the opening fence
+            if items:
+                item = " ".join(text.split())
+                if item:
+                    sections[-1][3].append((item, number, True))
+                continue
+            for sentence in split_sentences(text):
+                sections[-1][3].append((sentence, number, False))
     return sections
 
 

@@ -217,6 +217,77 @@ def test_inline_markdown_is_shown_and_said_as_plain_text(tmp_path: Path) -> None
     ]
 
 
+#: A topic whose body is given; its first body line is line 5 of the file.
+BODY_TOPIC = '+++\nid = "alpha"\ntitle = "Alpha topic"\n+++\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        # Any CommonMark list marker, and a word processor's bullet, as today.
+        ("* star\n* two\n\n1) one\n2) two\n\n• word", [("star", 7, True), ("two", 8, True), ("one", 10, True), ("two", 11, True), ("word", 13, True)]),
+        # A wrapped item (CommonMark's lazy continuation) and an item's second paragraph stay items.
+        ("- wrapped\nitem\n- next\n\n  its more", [("wrapped item", 7, True), ("next", 9, True), ("its more", 11, True)]),
+        ("- top\n  - nested", [("top", 7, True), ("nested", 8, True)]),
+        # A block quote and a code block are shown as their text.
+        ("> Quoted once.\n> Quoted twice.", [("Quoted once.", 7, False), ("Quoted twice.", 7, False)]),
+        ("Text.\n\n    Indented by mistake.", [("Text.", 7, False), ("Indented by mistake.", 9, False)]),
+        ("```\nFenced text.\n```", [("Fenced text.", 8, False)]),
+        # A thematic break draws nothing and says nothing.
+        ("Before.\n\n---\n\nAfter.", [("Before.", 7, False), ("After.", 11, False)]),
+        # Entities and escapes are the characters they stand for; a reference link is its text.
+        ("Fish &amp; chips, 2 \\* 3.", [("Fish & chips, 2 * 3.", 7, False)]),
+        ("See [the leaflet][l].\n\n[l]: https://example.org", [("See the leaflet.", 7, False)]),
+    ],
+    ids=["markers", "wrapped-items", "nested", "quote", "indented", "fenced", "break", "escapes", "reference"],
+)
+def test_commonmark_blocks_are_read_as_a_visitor_would_want(
+    tmp_path: Path, body: str, said: list[tuple[str, int, bool]]
+) -> None:
+    text = BODY_TOPIC + "## Part {#part}\n\n" + body + "\n"
+    section = load_library(make_tree(tmp_path, {"alpha.md": text})).topic("alpha").sections[0]
+    assert [(s.text, s.line, s.is_list_item) for s in section.sentences] == said
+
+
+def test_a_heading_may_close_with_hashes(tmp_path: Path) -> None:
+    text = BODY_TOPIC + "## Part one {#one} ##\n\nText.\n\n## Part two ###\n\nText.\n"
+    topic = load_library(make_tree(tmp_path, {"alpha.md": text})).topic("alpha")
+    assert [(s.id, s.title, s.line) for s in topic.sections] == [
+        ("one", "Part one", 5),
+        ("part-two", "Part two", 9),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "code"),
+    [
+        ("Intro\n---\n\nText.", 7, "bad-heading"),  # an underlined heading
+        ("Text.\n##Risks {#risks}", 8, "bad-heading"),  # no space after ##
+        ("Text.\n### Smaller", 8, "bad-heading"),
+        ("Text.\n\n- ## In a list", 9, "bad-heading"),
+        ("Text.\n\n> ## In a quote", 9, "bad-heading"),
+        ("Text.\n\n<div>\nBlock\n</div>", 9, "html"),
+        ("Text.\n\n<!-- a note -->", 9, "html"),
+        ("Text with\na <b>bold</b> word.", 8, "html"),
+    ],
+    ids=["underlined", "no-space", "level-3", "in-list", "in-quote", "html-block", "comment", "html-inline"],
+)
+def test_markup_the_kiosk_cannot_show_is_a_problem_at_its_line(
+    tmp_path: Path, body: str, line: int, code: str
+) -> None:
+    text = BODY_TOPIC + "## Part {#part}\n\n" + body + "\n"
+    found = problems_of(make_tree(tmp_path, {"alpha.md": text}))
+    assert ("alpha.md", line, code) in found
+    assert len(found) == 1, found
+
+
+def test_a_bare_heading_is_one_missing_title(tmp_path: Path) -> None:
+    text = BODY_TOPIC + "## Part {#part}\n\nText.\n\n##\n\nMore.\n"
+    assert problems_of(make_tree(tmp_path, {"alpha.md": text})) == [
+        ("alpha.md", 9, "missing-title")
+    ]
+
+
 def test_no_topics_at_all(tmp_path: Path) -> None:
     root = make_tree(tmp_path, {})
     assert ("topics", 0, "no-topics") in problems_of(root)

@@ -76,3 +76,25 @@ def test_arbitrary_front_matter(front: dict[str, object], body: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list('+#-*•{}[]="\n .!?abcAB12')), max_size=300))
 def test_markup_soup(text: str) -> None:
     _check({"a.md": text.encode()})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("#-*>`<=_()[]!&;\\~|.1 \nabAB")), max_size=300))
+def test_commonmark_soup_keeps_every_sentence_on_a_line_of_its_section(body: str) -> None:
+    """Quotes, code, HTML, breaks and underlines: what loads has each sentence on a real line
+    at or after its section's heading, and no sentence is blank."""
+    text = '+++\nid = "a"\ntitle = "A"\n+++\n## Part {#part}\n\n' + body
+    _check({"a.md": text.encode()})
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "en"
+        (root / "topics").mkdir(parents=True)
+        shutil.copy(BUNDLED_CONTENT / "en" / "strings.toml", root / "strings.toml")
+        (root / "topics" / "a.md").write_text(text, encoding="utf-8")
+        library, _ = validate_tree(root)
+        if library is None:
+            return
+        last = len(text.splitlines())
+        for section in library.sections():
+            for sentence in section.sentences:
+                assert section.line < sentence.line <= last
+                assert sentence.text.strip()
