@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kiosk.config import BUNDLED_CONTENT  # noqa: E402
-from kiosk.library import load_library  # noqa: E402
+from kiosk.content_parser import load_library  # noqa: E402
 from kiosk.listening.audio import RATE  # noqa: E402
 from kiosk.listening.barge_in import (  # noqa: E402
     EchoCanceller,

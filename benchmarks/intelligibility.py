@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.config import BUNDLED_CONTENT, Settings  # noqa: E402
-from kiosk.library import Library, load_library  # noqa: E402
+from kiosk.content_parser import load_library  # noqa: E402
+from kiosk.library import Library  # noqa: E402
 from kiosk.speech.render import Renderer, build_renderer  # noqa: E402
 
 #: Moonshine's models take 16 kHz mono float samples.

@@ -31,7 +31,8 @@ from benchmarks.intelligibility import (  # noqa: E402
     to_listener_rate,
 )
 from kiosk.config import BUNDLED_CONTENT, Settings  # noqa: E402
-from kiosk.library import LexiconEntry, load_library  # noqa: E402
+from kiosk.content_parser import load_library  # noqa: E402
+from kiosk.library import LexiconEntry  # noqa: E402
 from kiosk.speech.piper import PiperSynthesizer, find_voice  # noqa: E402
 from kiosk.speech.render import Renderer  # noqa: E402
 

@@ -68,7 +68,7 @@ def _peak_kb(pid: int) -> int:
 def _run(system: str, conditions: tuple[float | None, ...], out: Any) -> None:
     """In a child process: decode the whole set with one system and send back its figures."""
     from kiosk.config import BUNDLED_CONTENT, Settings
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
     from kiosk.listening import build_recognizer
     from tests.support.measurement import clips
 

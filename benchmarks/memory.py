@@ -376,7 +376,7 @@ PIPER_TARGET_MB = 250.0
 def piper_worker(rate_wpm: int) -> int:
     """Every content sentence rendered by a fresh Piper worker; its peak memory per sentence."""
     from kiosk.config import BUNDLED_CONTENT, Settings
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
     from kiosk.speech.lexicon import respell
     from kiosk.speech.piper import PiperSynthesizer, find_voice, length_scale
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.memory import memory_kb  # noqa: E402
 from kiosk.config import BUNDLED_CONTENT, Settings  # noqa: E402
+from kiosk.content_parser import load_library  # noqa: E402
 from kiosk.events import Event, EventType  # noqa: E402
-from kiosk.library import load_library  # noqa: E402
 from kiosk.speech import KioskSpeaker, create_speaker  # noqa: E402
 from tests.support.pulseaudio import SINK, PulseAudioServer  # noqa: E402
 

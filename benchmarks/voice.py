@@ -68,7 +68,7 @@ def _clip_set(voices_per_item: int, hard: bool) -> list[Any]:
 def _run(system: str, voices_per_item: int, hard: bool, out: Any) -> None:
     """In a child process: decode the whole set with one system and send back its figures."""
     from kiosk.config import BUNDLED_CONTENT
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
     from kiosk.understanding import Understanding
     from tests.support.speech_fixtures import is_correct
 

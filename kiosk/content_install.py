@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
-from kiosk.library import validate_tree
+from kiosk.content_parser import validate_tree
 
 #: renameat2's flag: exchange the two paths atomically (Linux 3.15, glibc 2.28).
 RENAME_EXCHANGE = 2

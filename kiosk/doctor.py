@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiosk.config import ASSETS_DIR, ConfigError, Settings
+from kiosk.content_parser import validate_tree
 from kiosk.files import check_writable
-from kiosk.library import Library, last_good_dir, validate_tree
+from kiosk.last_good import last_good_dir
+from kiosk.library import Library
 from kiosk.usage import UsageError, read_days
 
 if TYPE_CHECKING:  # the speech stack is imported only when a check needs it

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import Library, load_library
+from kiosk.content_parser import load_library
+from kiosk.library import Library
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_cache import prerender
 

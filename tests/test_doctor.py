@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import last_good_dir
+from kiosk.last_good import last_good_dir
 from tests.support.pulseaudio import MIC_RATE, PulseAudioServer
 from tests.test_library import GOOD_TOPIC, make_tree
 

@@ -9,13 +9,8 @@ import pytest
 
 from kiosk.command_words import check_commands
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import (
-    MAX_SECTION_WORDS,
-    ContentError,
-    Library,
-    load_library,
-    validate_tree,
-)
+from kiosk.content_parser import load_library, validate_tree
+from kiosk.library import MAX_SECTION_WORDS, ContentError, Library
 from kiosk.ui.content_error import content_error_text
 
 GOOD_TOPIC = """\
@@ -343,7 +338,7 @@ def test_load_library_raises_with_every_problem(tmp_path: Path) -> None:
 
 
 def test_a_broken_edit_leaves_visitors_the_last_good_content(tmp_path: Path) -> None:
-    from kiosk.library import load_library_or_last_good
+    from kiosk.last_good import load_library_or_last_good
 
     root = make_tree(tmp_path / "site", {"a.md": GOOD_TOPIC, "b.md": OTHER_TOPIC})
     keep = tmp_path / "cache" / "content-last-good" / "en"
@@ -374,7 +369,8 @@ def test_a_broken_edit_leaves_visitors_the_last_good_content(tmp_path: Path) -> 
 
 
 def test_a_broken_tree_with_no_good_copy_kept_still_names_its_problems(tmp_path: Path) -> None:
-    from kiosk.library import ContentError, load_library_or_last_good
+    from kiosk.last_good import load_library_or_last_good
+    from kiosk.library import ContentError
 
     root = make_tree(tmp_path, {"a.md": GOOD_TOPIC.replace('id = "alpha"\n', "")})
     with pytest.raises(ContentError) as raised:
@@ -383,7 +379,7 @@ def test_a_broken_tree_with_no_good_copy_kept_still_names_its_problems(tmp_path:
 
 
 def test_a_copy_that_cannot_be_kept_does_not_stop_the_content(tmp_path: Path) -> None:
-    from kiosk.library import load_library_or_last_good
+    from kiosk.last_good import load_library_or_last_good
 
     root = make_tree(tmp_path, {"a.md": GOOD_TOPIC})
     blocked = tmp_path / "a-file"

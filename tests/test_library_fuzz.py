@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import ContentError, load_library, validate_tree
+from kiosk.content_parser import load_library, validate_tree
+from kiosk.library import ContentError
 from kiosk.problems import ContentProblem
 from tests.test_library import GOOD_TOPIC
 

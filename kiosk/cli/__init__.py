@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.config import ConfigError, Settings, load_settings
-from kiosk.library import validate_tree
+from kiosk.content_parser import validate_tree
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from kiosk.config import Settings
-from kiosk.library import ContentError, Library, load_library
+from kiosk.content_parser import load_library
+from kiosk.library import ContentError, Library
 
 
 def library_or_report(settings: Settings) -> Library | None:

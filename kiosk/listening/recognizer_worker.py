@@ -19,7 +19,7 @@ def serve(connection: Connection) -> None:
     """Build the recogniser, say "ready" (or why not), then answer until None or the socket
     closes."""
     from kiosk.config import Settings
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
     from kiosk.listening import build_recognizer
     from kiosk.listening.barge_in import StopSpotter
 

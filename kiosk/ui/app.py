@@ -19,13 +19,8 @@ from kiosk.config import ASSETS_DIR, Settings
 from kiosk.controller import Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink, EventType
-from kiosk.library import (
-    ContentError,
-    Library,
-    content_signature,
-    last_good_dir,
-    load_library_or_last_good,
-)
+from kiosk.last_good import content_signature, last_good_dir, load_library_or_last_good
+from kiosk.library import ContentError, Library
 from kiosk.startup import EngineFactory, close_engines, default_engines
 from kiosk.systemd import Notifier
 from kiosk.ui import display, lockdown

@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 from kiosk.cli import main
 from kiosk.config import BUNDLED_CONTENT
+from kiosk.content_parser import load_library
 from kiosk.intents import IntentName
-from kiosk.library import Library, load_library
+from kiosk.library import Library
 from kiosk.listening.audio import write_wav
 from kiosk.listening.recognizer import Recognizer
 from tests.support.speech_fixtures import (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kiosk.config import BUNDLED_CONTENT
-from kiosk.library import LexiconEntry, load_library
+from kiosk.content_parser import load_library
+from kiosk.library import LexiconEntry
 from kiosk.speech.lexicon import respell
 
 

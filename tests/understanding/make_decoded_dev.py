@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.content_parser import load_library
 from kiosk.intents import IntentName
-from kiosk.library import Library, load_library
+from kiosk.library import Library
 from kiosk.listening.decoder import Heard
 from kiosk.listening.recognizer import Recognizer
 from tests.support.speech_fixtures import add_noise, have_espeak, pad, synthesize

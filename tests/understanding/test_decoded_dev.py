@@ -126,7 +126,7 @@ def _describe(intent: Intent) -> str:
 def _report() -> None:
     from pathlib import Path
 
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
 
     root = Path(__file__).resolve().parents[2] / "content" / "en"
     recognizer = Recognizer(load_library(root), warps=())

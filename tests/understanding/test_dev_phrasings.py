@@ -88,7 +88,7 @@ def test_accuracy_on_the_development_set_stays_above_its_floors(
 def _report() -> None:
     from pathlib import Path
 
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
 
     root = Path(__file__).resolve().parents[2] / "content" / "en"
     understanding = Understanding(load_library(root))

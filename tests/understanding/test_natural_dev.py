@@ -77,7 +77,7 @@ def test_accuracy_on_natural_phrasings_stays_above_its_floors(library: Library) 
 
 
 def _report() -> None:
-    from kiosk.library import load_library
+    from kiosk.content_parser import load_library
 
     root = Path(__file__).resolve().parents[2] / "content" / "en"
     right, misses = measure(Understanding(load_library(root)))

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.command_words import check_commands
+from kiosk.content_parser import load_library
 from kiosk.intents import IntentName
-from kiosk.library import Library, load_library
+from kiosk.library import Library
 from kiosk.passages import root, similarity
 from kiosk.understanding import Understanding
 from kiosk.words import letter_trigrams

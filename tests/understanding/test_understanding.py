@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.command_words import CommandsError, check_commands, load_commands
+from kiosk.content_parser import load_library
 from kiosk.intents import IntentName
-from kiosk.library import Library, load_library
+from kiosk.library import Library
 from kiosk.understanding import Understanding, passage_text, standalone_passage
 from kiosk.words import normalize
 from tests.support.speech_fixtures import CHATTER, PHRASINGS
@@ -253,7 +254,7 @@ def test_random_text_always_gets_a_clean_answer(understanding: Understanding, te
 
 
 def test_kiosk_validate_checks_the_commands_file(library: Library, tmp_path: Path) -> None:
-    from kiosk.library import validate_tree
+    from kiosk.content_parser import validate_tree
 
     tree = tmp_path / "en"
     shutil.copytree(library.root, tree)
