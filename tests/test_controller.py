@@ -646,3 +646,14 @@ def test_a_state_change_may_name_every_field_of_the_state_and_nothing_else() -> 
 
     assert get_type_hints(StateChange) == get_type_hints(ControllerState)
     assert set(StateChange.__annotations__) == {field.name for field in fields(ControllerState)}
+
+
+def test_repeat_with_nothing_said_yet_reads_the_screen(library: Library) -> None:
+    """A fresh controller (the kiosk just started, or new content just taken between visits)
+    has said nothing: "repeat" reads the screen instead of leaving a blind visitor in silence."""
+    ctrl = Controller(Settings(), library)
+    speaker = FakeSpeaker(ctrl.on_engine_event)
+    ctrl.attach(speaker, FakeListener(ctrl.on_engine_event))
+    ctrl.key("repeat")
+    assert speaker.spoken, "repeat said nothing"
+    assert speaker.spoken[-1][:2] == [ctrl.text("screen.app_title"), ctrl.text("screen.welcome")]

@@ -522,7 +522,9 @@ class Controller:
             self._read_section(state.sentence, intro=state.sentence == 0)
 
     def _repeat(self) -> None:
-        """Say the last sentence again: in the reader the highlighted one, else the last line."""
+        """Say the last sentence again: in the reader the highlighted one, else the last line;
+        with nothing said yet (a fresh start, or new content just taken), the screen itself: a
+        visitor who asks to hear it again must never get silence."""
         section = self._section()
         self._silence()
         in_section = section is not None and self._state.answer is None
@@ -531,6 +533,8 @@ class Controller:
             self._speak(Utterance("repeat", (section.sentences[index].text,), (index,)))
         elif self._reading.last_spoken:
             self._speak(Utterance.lines("prompt", *self._reading.last_spoken[-1:]))
+        else:
+            self._listen_to_screen()
 
     def _back(self) -> None:
         state = self._state
