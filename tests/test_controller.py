@@ -657,3 +657,26 @@ def test_repeat_with_nothing_said_yet_reads_the_screen(library: Library) -> None
     ctrl.key("repeat")
     assert speaker.spoken, "repeat said nothing"
     assert speaker.spoken[-1][:2] == [ctrl.text("screen.app_title"), ctrl.text("screen.welcome")]
+
+
+def test_a_heard_event_without_an_intent_is_passed_on_without_one(library: Library) -> None:
+    """The controller passes HEARD on to the UI without the intent (its words); one that comes
+    in without an intent must be passed on the same way, not break the controller."""
+    ctrl = Controller(Settings(), library)
+    ctrl.attach(FakeSpeaker(ctrl.on_engine_event), FakeListener(ctrl.on_engine_event))
+    seen: list[Event] = []
+    ctrl.subscribe(seen.append)
+    ctrl.on_engine_event(event(EventType.HEARD))
+    assert [(e.type, e["intent"]) for e in seen] == [(EventType.HEARD, None)]
+
+
+def test_a_control_nobody_knows_is_not_counted(library: Library) -> None:
+    from kiosk.usage import UsageLog
+
+    usage = UsageLog(None)
+    ctrl = Controller(Settings(), library, usage=usage)
+    ctrl.attach(FakeSpeaker(ctrl.on_engine_event), FakeListener(ctrl.on_engine_event))
+    ctrl.activate("no-such-control")
+    ctrl.activate("talk")
+    (day,) = usage.days().values()
+    assert day["intents"] == {"touch": {"talk": 1}}

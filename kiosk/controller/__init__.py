@@ -342,10 +342,6 @@ class Controller:
         """Do what the control `target` does (by touch, unless `handle` is told otherwise)."""
         self.handle(UiRequest(Action.ACTIVATE, target))
 
-    def focus(self, target: str) -> None:
-        """Move the focus to `target` and say its label."""
-        self.handle(UiRequest(Action.FOCUS, target))
-
     def talk(self) -> None:
         """Push-to-talk: stop speaking and open the microphone for one utterance."""
         self.handle(UiRequest(Action.TALK))
@@ -363,8 +359,10 @@ class Controller:
         if isinstance(request, UiRequest):
             if request.action is Action.ACTIVATE:
                 target = request.target or self._state.focus
-                found = control_request(target) if target is not None else None
-                return request_name(found) if found is not None else Action.FOCUS_NEXT.value
+                if target is None:
+                    return Action.FOCUS_NEXT.value  # nothing focused: the first item is
+                found = control_request(target)
+                return request_name(found) if found is not None else ""  # nothing: not counted
             if request.action is Action.PLAY_PAUSE:
                 reader = self._state.screen is Screen.READER
                 return Action.LISTEN.value if reader else IntentName.PAUSE.value
@@ -743,7 +741,7 @@ class Controller:
             self._not_understood()
         # Pass engine state on so the UI can redraw (a heard intent returned above: its words
         # never go further).
-        self._publish(Event(kind) if isinstance(payload, Heard) else engine_event)
+        self._publish(event(kind) if isinstance(payload, Heard) else engine_event)
 
     def _not_understood(self) -> None:
         self.speaker.earcon("not_understood")
