@@ -247,7 +247,7 @@ class Spotting(Protocol):
 
 
 class ReferenceTap(Protocol):
-    """What the player sent to the loudspeaker (kiosk.speech.player.OutputTap)."""
+    """What the player sent to the loudspeaker (kiosk.speech.output_tap.OutputTap)."""
 
     rate: int
     slips: int  # output underflows so far

@@ -11,7 +11,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from kiosk.speech.player import PLAYER_RATE, Samples
+from kiosk.speech.output_tap import Samples
+from kiosk.speech.player import PLAYER_RATE
 
 EARCON_NAMES = ("listening", "understood", "not_understood", "end_of_section")
 #: Peak level of an earcon before the volume setting, a little under speech.

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.listening.audio import RATE
 from kiosk.listening.barge_in import EchoCanceller, NearEndGate, StopSpotter, delay_of
-from kiosk.speech.player import OutputTap
+from kiosk.speech.output_tap import OutputTap
 from tests.support.speech_fixtures import have_espeak, synthesize
 
 needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed")

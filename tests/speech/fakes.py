@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from kiosk.events import Event, EventType
-from kiosk.speech.player import Clip, Notice, Notify, Samples
+from kiosk.speech.output_tap import Samples
+from kiosk.speech.player import Clip, Notice, Notify
 from kiosk.speech.synth import Rendering, SynthesisError, WordMark
 
 #: The fakes' sample rate: one sample per millisecond keeps the arithmetic readable.
