@@ -50,72 +50,26 @@ def build_app_class() -> type:
     from kivy.clock import Clock
     from kivy.core.window import Keyboard, Window
     from kivy.properties import StringProperty
-    from kivy.uix.floatlayout import FloatLayout
-    from kivy.uix.screenmanager import NoTransition, ScreenManager
 
     _register_fonts()
     from kiosk.ui.content_error import ContentErrorScreen
     from kiosk.ui.help import HelpScreen
-    from kiosk.ui.idle import IdleOverlay
     from kiosk.ui.keypad import SWALLOWED, key_codes
     from kiosk.ui.loading import LoadingScreen
-    from kiosk.ui.question import QuestionOverlay
+    from kiosk.ui.pool import SpareBuilder, WidgetPool
     from kiosk.ui.reader import ReaderScreen
-    from kiosk.ui.staff import CornerGesture, StaffPanel
+    from kiosk.ui.root import KioskRoot
+    from kiosk.ui.staff import CornerGesture
+    from kiosk.ui.text_pacer import TextPacer
     from kiosk.ui.theme import Theme
     from kiosk.ui.topic import TopicScreen
     from kiosk.ui.welcome import WelcomeScreen
     from kiosk.ui.widgets import (
-        BUTTONS,
-        SENTENCES,
-        TEXT_PACER,
+        KioskButton,
         KioskScreen,
+        SentenceText,
         sample_fills_nearest,
     )
-
-    class KioskRoot(FloatLayout):  # type: ignore[misc]
-        """Screens, then "Did you mean ...?", the idle warning and the staff panel, stacked.
-
-        The two overlays are in the widget tree only while shown: Kivy still draws a widget of
-        opacity 0, and with software rendering the hidden PIN pad and warning cost about half
-        of every frame.
-        """
-
-        def __init__(self, app: KioskApp, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.app = app
-            self.manager = ScreenManager(transition=NoTransition())
-            self.question = QuestionOverlay()
-            self.idle = IdleOverlay()
-            self.staff = StaffPanel()
-            self.add_widget(self.manager)
-            self.question.bind(shown=self._stack_overlays)
-            self.idle.bind(shown=self._stack_overlays)
-            self.staff.bind(open=self._stack_overlays)
-
-        def _stack_overlays(self, *_args: Any) -> None:
-            for overlay in (self.question, self.idle, self.staff):
-                if overlay.parent is not None:
-                    self.remove_widget(overlay)
-            if self.question.shown:
-                self.add_widget(self.question)
-            if self.idle.shown:
-                self.add_widget(self.idle)
-            if self.staff.open:
-                self.add_widget(self.staff)  # added last: drawn on top, gets touches first
-            TEXT_PACER.wake()  # their text may have changed while they were hidden
-
-        def on_touch_down(self, touch: Any) -> bool:
-            app = self.app
-            if self.staff.open:
-                return bool(self.staff.on_touch_down(touch))
-            corner = app.theme.target_px
-            if touch.x <= corner and touch.y >= self.height - corner and app.staff_gesture.tap():
-                app.open_staff_panel()
-                return True
-            if app.controller is not None:
-                app.controller.note_activity()
-            return bool(super().on_touch_down(touch))
 
     class KioskApp(App):  # type: ignore[misc]
         """One kiosk window; `controller` is None until content has loaded."""
@@ -136,6 +90,15 @@ def build_app_class() -> type:
             self.engines = engines
             self.clock = clock
             self.theme = Theme(settings.screen_dpi)
+            #: A frame's work before drawing, text included: with software rendering the draw
+            #: and buffer swap of a text-heavy screen already take 15-40 ms of the 50 ms a frame
+            #: may take.
+            self.text_pacer = TextPacer(budget_ms=10.0)
+            # Spare controls (a screen shows up to about 20) and reader sentences (a section
+            # has up to about 30), built once the window is up.
+            spares = SpareBuilder(self.text_pacer)
+            self.button_pool = WidgetPool(KioskButton, spare=32, builder=spares)
+            self.sentence_pool = WidgetPool(SentenceText, spare=32, builder=spares)
             self.controller: Controller | None = None
             self.library: Library | None = None
             self.speaker: Speaker | None = None
@@ -231,7 +194,10 @@ def build_app_class() -> type:
         ) -> None:
             controller = self._control(library, speaker, listener, usage)
             manager = self.root.manager
-            for screen in (WelcomeScreen(), TopicScreen(), ReaderScreen(), HelpScreen()):
+            pool = self.button_pool
+            for screen in (WelcomeScreen(buttons_pool=pool), TopicScreen(buttons_pool=pool),
+                           ReaderScreen(buttons_pool=pool, sentence_pool=self.sentence_pool),
+                           HelpScreen(buttons_pool=pool)):
                 self._screens[screen.name] = screen
                 manager.add_widget(screen)
             for pending in self._pending:
@@ -331,8 +297,8 @@ def build_app_class() -> type:
             self.systemd.ready("serving visitors")
             # Now that the window is up, build spare controls and sentences in idle frames, so
             # that opening a screen or a section does not build them all in one long frame.
-            BUTTONS.fill_later()
-            SENTENCES.fill_later()
+            self.button_pool.fill_later()
+            self.sentence_pool.fill_later()
 
         def show_content_error(self, problems: list[str]) -> None:
             """Shown and spoken instead of a traceback; the kiosk stays up for staff."""
@@ -408,7 +374,20 @@ def build_app_class() -> type:
             self.prompt_text = "" if shown else state.prompt
             self.root.question.refresh(controller)
             self.root.idle.refresh(controller)
-            TEXT_PACER.wake()  # a screen just shown may have text that waited while hidden
+            self.text_pacer.wake()  # a screen just shown may have text that waited while hidden
+
+        # ----- touches (the widgets' TouchRouter) -----------------------------------------
+
+        def touch_target(self, target: str) -> None:
+            if self.controller is not None:
+                self.controller.touch(target)
+
+        def speaks_on_touch(self) -> bool:
+            return self.controller is not None and self.controller.state.speech_mode
+
+        def hear(self, text: str) -> None:
+            if self.controller is not None:
+                self.controller.read_aloud(text)
 
         # ----- keys and staff exit -----------------------------------------------------
 

@@ -10,7 +10,8 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.ui.widgets import SENTENCES, KioskScreen, SentenceText
+from kiosk.ui.pool import WidgetPool
+from kiosk.ui.widgets import KioskScreen, SentenceText
 
 
 class ReaderScreen(KioskScreen):
@@ -19,6 +20,10 @@ class ReaderScreen(KioskScreen):
     topic_text = StringProperty("")
     title_text = StringProperty("")
     _shown: tuple[str | None, str | None] = (None, None)
+
+    def __init__(self, *, sentence_pool: WidgetPool[SentenceText], **kwargs: Any) -> None:
+        self.sentence_pool = sentence_pool
+        super().__init__(**kwargs)
 
     def grid_for(self, target: str) -> str | None:
         return None if target == "continue" else "bar"
@@ -37,9 +42,9 @@ class ReaderScreen(KioskScreen):
             box.clear_widgets()
             for widget in old:
                 widget.current = False
-            SENTENCES.give_back(old)
+            self.sentence_pool.give_back(old)
             for index, sentence in enumerate(section.sentences):
-                widget = SENTENCES.take()
+                widget = self.sentence_pool.take()
                 widget.text = f"\u2022  {sentence.text}" if sentence.is_list_item else sentence.text
                 widget.speak_text = sentence.text
                 widget.index = index

@@ -280,7 +280,7 @@ class Driver:
         """Visible texts whose texture does not show them yet (still waiting for the text
         pacer, or never rendered), or whose drawn part is not a full-height slice of their
         texture. Empty when every visible text is drawn."""
-        from kiosk.ui.widgets import TEXT_PACER, PacedLabel
+        from kiosk.ui.widgets import PacedLabel
 
         problems: list[str] = []
         for widget in self.visible_texts():
@@ -288,7 +288,7 @@ class Driver:
                 continue
             name = f"{type(widget).__name__}({widget.text[:30]!r})"
             texture = widget.texture
-            if widget in TEXT_PACER or texture is None:
+            if widget in self.app.text_pacer or texture is None:
                 problems.append(f"{name}: not rendered")
                 continue
             ink_w, ink_h = widget.ink_size
