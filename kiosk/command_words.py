@@ -4,7 +4,8 @@ Its own module so that both the library (which checks a content tree, commands.t
 and the understanding (which matches utterances against the phrasings) use it without importing
 each other. The format: [commands] lists each command's phrasings; [words] the word lists that
 shape matching (fillers, requests, synonyms, ...); [background] talk that is no command;
-[replies] the ways of saying yes and no.
+[replies] the ways of saying yes and no; [actions] the ways of asking for the kiosk's own actions
+that have no intent of their own ("where am I", "adjust").
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.files import TEXT_ENCODING
-from kiosk.intents import COMMAND_INTENTS, IntentName
+from kiosk.intents import COMMAND_INTENTS, VOICE_ACTIONS, Action, IntentName
 from kiosk.problems import ContentProblem
 from kiosk.words import normalize
 
@@ -55,6 +56,9 @@ class CommandWords:
     subjects: frozenset[str] = frozenset()
     #: "yes" and "no" -> the ways of saying them, to answer "Did you mean ...?".
     replies: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: The kiosk's own actions asked for by voice -> the ways of saying them (word for word,
+    #: as replies are matched).
+    actions: Mapping[Action, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     #: How patients say the content's things, for answering questions: said phrase -> the
     #: content's words ("change of life" -> ("menopause",)).
     paraphrases: Mapping[tuple[str, ...], tuple[str, ...]] = field(
@@ -66,7 +70,8 @@ class CommandWords:
 
     def phrases(self) -> Iterable[str]:
         """Every command phrasing and reply, for the speech recogniser's search."""
-        for phrasings in (*self.commands.values(), *self.replies.values()):
+        for phrasings in (*self.commands.values(), *self.replies.values(),
+                          *self.actions.values()):
             yield from phrasings
 
 
@@ -165,7 +170,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         match = re.search(r"line (\d+)", str(error))
         line = int(match.group(1)) if match else 1
         return None, [ContentProblem(path, line, "syntax", str(error).split(" (at")[0])]
-    unknown = set(data) - {"commands", "words", "background", "replies"}
+    unknown = set(data) - {"commands", "words", "background", "replies", "actions"}
     for key in sorted(unknown):
         problems.append(ContentProblem(path, 1, "unknown-key", f"unknown table [{key}]"))
     table = data.get("commands", {})
@@ -188,13 +193,19 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
     words = data.get("words", {})
     background = data.get("background", {})
     replies = data.get("replies", {})
-    if not all(isinstance(table, dict) for table in (words, background, replies)):
+    actions = data.get("actions", {})
+    if not all(isinstance(table, dict) for table in (words, background, replies, actions)):
         problems.append(ContentProblem(
-            path, 1, "bad-table", "[words], [background] and [replies] are tables"))
-        words, background, replies = {}, {}, {}
+            path, 1, "bad-table", "[words], [background], [replies] and [actions] are tables"))
+        words, background, replies, actions = {}, {}, {}, {}
     for name in sorted(set(replies) - set(REPLIES)):
         problems.append(ContentProblem(
             path, 1, "unknown-reply", f"unknown reply {name!r}; known: {', '.join(REPLIES)}"))
+    voice_actions = [str(action) for action in VOICE_ACTIONS]
+    for name in sorted(set(actions) - set(voice_actions)):
+        problems.append(ContentProblem(
+            path, 1, "unknown-action",
+            f"unknown action {name!r}; known: {', '.join(voice_actions)}"))
     result = CommandWords(
         commands=MappingProxyType(commands),
         fillers=frozenset(_word_list(words, "fillers", path, problems)),
@@ -214,6 +225,10 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
         replies=MappingProxyType(
             {name: _word_list(replies, name, path, problems) for name in REPLIES if name in replies}
         ),
+        actions=MappingProxyType({
+            action: _word_list(actions, str(action), path, problems)
+            for action in VOICE_ACTIONS if str(action) in actions
+        }),
         paraphrases=_paraphrases(words, "paraphrases", path, problems),
         question_forms=_paraphrases(words, "question_forms", path, problems),
     )

@@ -55,6 +55,9 @@ class Intent:
     maybe: Intent | None = None
     #: With `none`: "yes" or "no", the answer to such a question.
     reply: str | None = None
+    #: With `help`: one of the kiosk's own actions asked for by voice ("where am I", "adjust"),
+    #: from [actions] in commands.toml; shown as `help` in the JSON, as INTENTS.md fixes it.
+    action: Action | None = None
 
     def as_json_fields(self) -> dict[str, Any]:
         """The fields of a `kiosk understand` / `kiosk recognize` JSON line, in order."""
@@ -98,6 +101,14 @@ class Action(StrEnum):
     ACTIVATE = "activate"
     #: Touch-to-hear on text that is not a control: say it.
     READ_TEXT = "read_text"
+    #: Say (and show) where the visitor is: which screen, section n of m, what comes next.
+    WHERE_AM_I = "where_am_i"
+    #: Open or close the Adjust panel (speed, volume, text size, contrast).
+    ADJUST = "adjust"
+
+
+#: The actions a visitor may also ask for by voice ([actions] in commands.toml).
+VOICE_ACTIONS: tuple[Action, ...] = (Action.WHERE_AM_I, Action.ADJUST)
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,14 +144,19 @@ class Understanding:
         }
         # "yes please", "um no": fillers that are no reply word of their own are dropped, and
         # what is left must be a reply word for word ("no more" is still a stop).
-        reply_words = {w for phrasings in words.replies.values() for p in phrasings
-                       for w in self._canonical(p.split())}
+        reply_words = {w for phrasings in (*words.replies.values(), *words.actions.values())
+                       for p in phrasings for w in self._canonical(p.split())}
         self._reply_ignored = (self._fillers - reply_words) | {"please", "thank", "thanks", "you"}
         self._reply_of = {
             tuple(self._reply_core(p.split())): name
             for name, phrasings in words.replies.items() for p in phrasings
         }
         self._reply_of.pop((), None)
+        self._action_of = {
+            tuple(self._reply_core(p.split())): action
+            for action, phrasings in words.actions.items() for p in phrasings
+        }
+        self._action_of.pop((), None)
         self._names: list[_Name] = []
         for topic in library.topics:
             for label in (topic.title, topic.id.replace("-", " "), *topic.aliases):
@@ -228,6 +233,9 @@ class Understanding:
         reply = self._reply_of.get(tuple(self._reply_core(said)))
         if reply is not None:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard, reply=reply)
+        action = self._action_of.get(tuple(self._reply_core(said)))
+        if action is not None:
+            return Intent(IntentName.HELP, heard=heard, action=action)
         if not words:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard)
         for intent in (self._command(words), self._name(words), self._question(said)):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kiosk.command_words import CommandsError, check_commands, load_commands
 from kiosk.content_parser import load_library
-from kiosk.intents import IntentName
+from kiosk.intents import Action, IntentName
 from kiosk.library import Library
 from kiosk.understanding import Understanding, passage_text, standalone_passage
 from kiosk.words import normalize
@@ -206,6 +206,31 @@ def test_replies_come_from_commands_toml(library: Library, tmp_path: Path) -> No
     assert (edited.reply("aye"), edited.reply("yeah")) == ("yes", None)
     path.write_text(text.replace("\nno = [", "\nnay = [", 1), encoding="utf-8")
     assert [p.code for p in check_commands(tree)[1]] == ["unknown-reply"]
+
+
+@pytest.mark.parametrize(("text", "action"), [
+    ("where am I", Action.WHERE_AM_I), ("Um, which section is this?", Action.WHERE_AM_I),
+    ("where am I now please", Action.WHERE_AM_I), ("settings", Action.ADJUST),
+    ("adjust please", Action.ADJUST),
+])
+def test_the_kiosks_own_actions_are_asked_for_as_help(
+    understanding: Understanding, text: str, action: Action
+) -> None:
+    """ "where am I" and "adjust" have no intent of their own (INTENTS.md is fixed): `help`,
+    carrying the action; matched word for word, so a question keeps its meaning."""
+    meant = understanding.understand(text)
+    assert (meant.name, meant.action, meant.as_json_fields()["intent"]) == (
+        IntentName.HELP, action, "help")
+    for other in ("where is the toilet", "where am I supposed to go", "help"):
+        assert understanding.understand(other).action is None, other
+
+
+def test_an_unknown_action_in_commands_toml_is_reported(library: Library, tmp_path: Path) -> None:
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    path = tree / "commands.toml"
+    path.write_text(path.read_text().replace("\nadjust = [", "\nfly = [", 1), encoding="utf-8")
+    assert [p.code for p in check_commands(tree)[1]] == ["unknown-action"]
 
 
 def test_commands_file_problems_are_reported(library: Library, tmp_path: Path) -> None:
