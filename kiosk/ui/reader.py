@@ -8,7 +8,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 
 from kiosk.ui.pool import WidgetPool
 from kiosk.ui.widgets import KioskScreen, SentenceText
@@ -19,6 +19,11 @@ class ReaderScreen(KioskScreen):
 
     topic_text = StringProperty("")
     title_text = StringProperty("")
+    #: "Section 3 of 10 · Breast calcifications", and "Next: ..." (or that this is the last).
+    position_text = StringProperty("")
+    next_text = StringProperty("")
+    #: The share of the section's sentences read, up to the one being read.
+    progress = NumericProperty(0.0)
     _shown: tuple[str | None, str | None] = (None, None)
 
     def __init__(self, *, sentence_pool: WidgetPool[SentenceText], **kwargs: Any) -> None:
@@ -33,10 +38,18 @@ class ReaderScreen(KioskScreen):
         if state.topic is None or state.section is None:
             return
         section = ctrl.library.section(state.topic, state.section)
+        topic = ctrl.library.topic(state.topic)
         if self._shown != (state.topic, state.section):
             self._shown = (state.topic, state.section)
-            self.topic_text = ctrl.library.topic(state.topic).title
+            self.topic_text = topic.title
             self.title_text = section.title
+            number = [s.id for s in topic.sections].index(section.id) + 1
+            count = len(topic.sections)
+            self.position_text = ctrl.text("screen.position", number=number, count=count,
+                                           topic=topic.title)
+            self.next_text = (
+                ctrl.text("screen.next_up", section=topic.sections[number].title)
+                if number < count else ctrl.text("screen.last_section", topic=topic.title))
             box = self.ids.sentences
             old = self.sentence_widgets()
             box.clear_widgets()
@@ -51,6 +64,8 @@ class ReaderScreen(KioskScreen):
                 widget.bullet = sentence.is_list_item
                 box.add_widget(widget)
             self.ids.scroll.scroll_y = 1
+        sentences = max(1, len(section.sentences))
+        self.progress = min(1.0, (state.sentence + 1) / sentences)
         changed = False
         for widget in self.sentence_widgets():
             current = widget.index == state.sentence

@@ -18,6 +18,11 @@ BASE_BODY_PX = 32.0
 REFERENCE_PX = 1080.0
 #: Touch targets: at least 2 cm (ADA 707 / EN 301 549 advice on large controls).
 TARGET_CM = 2.0
+#: Characters in a line of reading text, at most (GOV.UK and NHS keep body text near 75).
+MEASURE_CHARS = 70
+#: The mean advance of a character of Atkinson Hyperlegible in running English text, in ems
+#: (in a reader screenshot at 1920x1080, a 64-character sentence took 979 px at 32 px: 0.48).
+CHAR_EM = 0.48
 
 RGB = tuple[float, float, float]
 
@@ -118,6 +123,8 @@ class Theme(EventDispatcher):  # type: ignore[misc]
     target_px = NumericProperty(76.0)
     pad_px = NumericProperty(16.0)
     gap_px = NumericProperty(16.0)
+    #: The widest a column of reading text may be: about MEASURE_CHARS characters of body text.
+    measure_px = NumericProperty(1200.0)
     scale = NumericProperty(1.0)
     background = ColorProperty(_rgba(STANDARD.background))
     text = ColorProperty(_rgba(STANDARD.text))
@@ -153,6 +160,9 @@ class Theme(EventDispatcher):  # type: ignore[misc]
         self.control_px = round(unscaled * (1 + (scale - 1) / 2))
         self.pad_px = round(unscaled * 0.5)
         self.gap_px = round(max(12.0, unscaled * 0.4))
+        # Long lines are hard to follow back to the next line's start: the text keeps to a
+        # column of about 70 characters, at every text size, plus the sentences' own padding.
+        self.measure_px = round(body * MEASURE_CHARS * CHAR_EM + self.pad_px * 2)
         palette = HIGH_CONTRAST if high_contrast else STANDARD
         if palette is not self.palette or self.background != _rgba(palette.background):
             self.palette = palette
