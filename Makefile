@@ -59,7 +59,8 @@ run: venv
 soak: venv
 	$(BIN)/python benchmarks/soak.py --visits 2000
 
-# Regenerates docs/screenshots/ from a real kiosk window on a private Xvfb display.
+# Regenerates docs/screenshots/ (the docs' pictures and tests/ui/test_screenshots.py's references)
+# from a real kiosk window in each orientation, on private Xvfb displays (tests/ui/screenshots.py).
 screenshots: venv
 	$(BIN)/python -m tests.ui.screenshots
 

@@ -60,6 +60,16 @@ class FakeClock:
         return time.monotonic() + self.offset
 
 
+class FrozenClock(FakeClock):
+    """The controller's clock standing still but for the offset: what shows the time (the idle
+    warning's seconds) is the same on every run (the screenshot tour, tests/ui/screenshots.py)."""
+
+    START = 1000.0
+
+    def __call__(self) -> float:
+        return self.START + self.offset
+
+
 class Driver:
     """Holds the app, the fakes and the helpers each flow uses."""
 
@@ -342,6 +352,112 @@ class Driver:
         need = 7.0 if self.ctrl is not None and self.ctrl.state.high_contrast else 4.5
         self.obs.check("contrast", f"{name}: lowest text contrast ({lowest[1]!r})", lowest[0], ">=", need)
         self.obs.check("contrast", f"{name}: text widgets sampled", len(ratios), ">=", 2 if name != "content_error" else 1)
+
+    # ----- geometry, measured from the widgets (tests/ui/test_geometry.py) ---------------
+
+    def shown_layer(self) -> Any:
+        """What a visitor sees and touches: the overlay on top while one is shown (in the
+        order visible_texts() takes them), else the current screen."""
+        root = self.app.root
+        if root.staff.open:
+            return root.staff
+        if root.idle.shown:
+            return root.idle
+        return root.question if root.question.shown else self.screen()
+
+    def touch_targets(self) -> list[Any]:
+        """Every control a touch acts on in what is shown: the KioskButtons and any Kivy button
+        (the PIN pad's keys). Text is not a control: a touch on it only reads it aloud."""
+        from kivy.uix.behaviors import ButtonBehavior
+
+        from kiosk.ui.widgets import KioskButton
+
+        return [widget for widget in self.shown_layer().walk(restrict=True)
+                if isinstance(widget, KioskButton | ButtonBehavior) and _drawn(widget)]
+
+    def small_targets(self, smallest_px: float) -> list[str]:
+        """The touch targets narrower or lower than `smallest_px`, as readable lines."""
+        return [f"{_named(widget)}: {widget.width:.1f} x {widget.height:.1f} px"
+                for widget in self.touch_targets() if min(widget.size) < smallest_px]
+
+    def cut_off(self) -> list[str]:
+        """Text that cannot be read whole: what clipping() and unrendered() find, text
+        squeezed to nothing by its layout, text in a scroll area but outside what the area
+        scrolls over, and a scroll area taller than its view that does not scroll."""
+        from kivy.uix.label import Label
+        from kivy.uix.scrollview import ScrollView
+
+        problems = self.clipping() + self.unrendered()
+        for widget in self.shown_layer().walk(restrict=True):
+            if not isinstance(widget, Label) or not widget.text.strip() or not _drawn(widget):
+                continue
+            if widget.width <= 2 or widget.height <= 2:
+                problems.append(f"{_named(widget)}: squeezed to {widget.width:.0f} x "
+                                f"{widget.height:.0f} px")
+                continue
+            scroll = next((p for p in _parents(widget) if isinstance(p, ScrollView)), None)
+            if scroll is None or not scroll.children:
+                continue
+            content = scroll.children[0]
+            x0, y0, x1, y1 = self.window_rect(widget)
+            cx0, cy0, cx1, cy1 = self.window_rect(content)
+            if x0 < cx0 - 1 or x1 > cx1 + 1 or y0 < cy0 - 1 or y1 > cy1 + 1:
+                problems.append(f"{_named(widget)}: at {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}, "
+                                f"outside what its scroll area scrolls over")
+            elif content.height > scroll.height + 1 and not scroll.do_scroll_y:
+                problems.append(f"{_named(widget)}: in a scroll area taller than its view "
+                                "that does not scroll")
+        return problems
+
+    def text_contrasts(self) -> list[tuple[float, str]]:
+        """The contrast of each shown text whose middle is in view against what is drawn behind
+        it, from the colours the widgets draw with (the theme's): the window's clear colour,
+        then each fill (a Color, then a Rectangle, RoundedRectangle or BorderImage) that the
+        text's ancestors and the text itself draw under the middle of its text, blended by
+        their alpha and opacity; the text's colour is blended over that."""
+        from kivy.graphics import (
+            BorderImage,
+            Color,
+            Rectangle,
+            RoundedRectangle,
+            StencilPush,
+            StencilUse,
+        )
+
+        found: list[tuple[float, str]] = []
+        for widget in self.visible_texts():
+            x, y = _text_middle(widget)
+            wx, wy = widget.to_window(x, y)
+            vx0, vy0, vx1, vy1 = self.viewport(widget)
+            if not (vx0 <= wx <= vx1 and vy0 <= wy <= vy1):
+                continue  # scrolled out of view: measured where it is shown
+            behind = list(self.window().clearcolor[:3])
+            opacity = 1.0
+            for owner in [*reversed(list(_parents(widget))), widget]:
+                opacity *= owner.opacity
+                groups = [owner.canvas.before] if owner.canvas.has_before else []
+                colour, masking = (1.0, 1.0, 1.0, 1.0), False
+                for instruction in [i for g in [*groups, owner.canvas] for i in g.children]:
+                    if isinstance(instruction, Color):
+                        colour = tuple(instruction.rgba)
+                    # Between these, shapes draw the stencil mask (ScreenManager's), not colour.
+                    masking = isinstance(instruction, StencilPush) or (
+                        masking and not isinstance(instruction, StencilUse))
+                    fill = isinstance(instruction, Rectangle | RoundedRectangle | BorderImage)
+                    if not fill or masking or _is_text(instruction, owner):
+                        continue
+                    (px, py), (pw, ph) = instruction.pos, instruction.size
+                    fx0, fy0 = owner.to_window(px, py)
+                    if pw > 0 and ph > 0 and fx0 <= wx <= fx0 + pw and fy0 <= wy <= fy0 + ph:
+                        alpha = colour[3] * opacity
+                        behind = [alpha * c + (1 - alpha) * b
+                                  for c, b in zip(colour[:3], behind, strict=True)]
+            ink = widget.disabled_color if widget.disabled else widget.color
+            alpha = ink[3] * opacity
+            shown = [alpha * c + (1 - alpha) * b for c, b in zip(ink[:3], behind, strict=True)]
+            ratio = contrast_ratio(_rgb(shown), _rgb(behind))
+            found.append((round(ratio, 2), f"{_named(widget)} {_hex(shown)} on {_hex(behind)}"))
+        return found
 
     # ----- the flows ------------------------------------------------------------
 
@@ -836,12 +952,50 @@ def _parents(widget: Any) -> Iterator[Any]:
         parent = parent.parent
 
 
+def _drawn(widget: Any) -> bool:
+    """Whether `widget` is drawn at all (it and every parent not transparent)."""
+    return widget.opacity > 0 and all(parent.opacity > 0 for parent in _parents(widget))
+
+
+def _named(widget: Any) -> str:
+    return f"{type(widget).__name__}({str(widget.text)[:30]!r})"
+
+
+def _text_middle(widget: Any) -> tuple[float, float]:
+    """The middle of the drawn text (for a PacedLabel, of the part of its texture with text),
+    in the coordinates of the widget's position."""
+    width = widget.texture_size[0]
+    ink_x, ink_size = getattr(widget, "ink_x", 0), getattr(widget, "ink_size", None)
+    if not ink_size or ink_size[0] <= 0:
+        return float(widget.center_x), float(widget.center_y)
+    return widget.center_x - width / 2 + ink_x + ink_size[0] / 2, float(widget.center_y)
+
+
+def _is_text(instruction: Any, owner: Any) -> bool:
+    """Whether a textured shape is a label drawing its text (rather than a textured fill)."""
+    texture = getattr(instruction, "texture", None)
+    return texture is not None and texture in (getattr(owner, "texture", None),
+                                               getattr(owner, "ink_texture", None))
+
+
+def _rgb(colour: Any) -> tuple[float, float, float]:
+    return (float(colour[0]), float(colour[1]), float(colour[2]))
+
+
+def _hex(colour: Any) -> str:
+    return "#" + "".join(f"{round(float(c) * 255):02X}" for c in colour[:3])
+
+
 def run(
     size: tuple[int, int], out: Path, content_dir: Path | None, start_only: bool = False
 ) -> dict[str, Any]:
+    return drive(Driver(size, out, content_dir, start_only))
+
+
+def drive(driver: Driver) -> dict[str, Any]:
+    """Run the app with `driver`'s flows, then write and return its report (DIR/report.json)."""
     from kivy.clock import Clock
 
-    driver = Driver(size, out, content_dir, start_only)
     steps = driver.flows()
     state = {"next_at": 0.0}
 
@@ -867,7 +1021,7 @@ def run(
     started = time.perf_counter()
     driver.app.run()
     report = {
-        "size": list(size),
+        "size": list(driver.size),
         "checks": driver.obs.checks,
         "screenshots": driver.screenshots,
         "error": driver.error,
@@ -876,7 +1030,7 @@ def run(
         "seconds": round(time.perf_counter() - started, 1),
         "content_root": str(driver.app.library.root) if driver.app.library else None,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    (driver.out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
 
 
