@@ -40,6 +40,8 @@ KEYPAD_ACTIONS: tuple[str, ...] = (
     "next",
     "previous",
     "home",
+    "where_am_i",
+    "adjust",
 )
 DEFAULT_KEYPAD: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -56,6 +58,9 @@ DEFAULT_KEYPAD: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "next": ("right", "numpad6"),
         "previous": ("left", "numpad4"),
         "home": ("home", "numpad1"),
+        # With Num Lock off a keypad's 3 sends Page Down and its . sends Delete.
+        "where_am_i": ("numpad3", "pagedown", "w"),
+        "adjust": ("numpaddecimal", "delete", "a"),
     }
 )
 

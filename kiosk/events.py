@@ -103,7 +103,8 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class SettingsShown:
-    """SETTINGS_CHANGED: the visitor's speech and display settings."""
+    """SETTINGS_CHANGED: the visitor's speech and display settings, and whether the Adjust panel
+    that shows them is open."""
 
     rate: int
     rate_wpm: int
@@ -111,6 +112,7 @@ class SettingsShown:
     volume_step: int
     text_scale: float
     high_contrast: bool
+    adjusting: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ KEYPAD: Mapping[str, Request] = MappingProxyType({
     "back": UiRequest(Action.ACTIVATE, "back"),
     "help": UiRequest(Action.ACTIVATE, "help"),
     "talk": UiRequest(Action.ACTIVATE, "talk"),
+    "where_am_i": UiRequest(Action.WHERE_AM_I),
+    "adjust": UiRequest(Action.ADJUST),
     **{name: Intent(IntentName(name))
        for name in ("louder", "quieter", "repeat", "next", "previous", "home")},
 })
@@ -30,7 +32,11 @@ CONTROLS: Mapping[str, Request] = MappingProxyType({
     action.value: UiRequest(action)
     for action in (Action.READ_ALL, Action.TALK, Action.LISTEN_SCREEN, Action.LISTEN,
                    Action.BACK, Action.TEXT_SIZE, Action.HIGH_CONTRAST, Action.CONTINUE,
-                   Action.YES, Action.NO)
+                   Action.YES, Action.NO, Action.ADJUST, Action.READ_SECTION,
+                   Action.ASK_ANOTHER)
+} | {
+    # The reader's Sections: back to the topic's list of sections.
+    "sections": UiRequest(Action.BACK),
 })
 
 

@@ -105,6 +105,10 @@ class Action(StrEnum):
     WHERE_AM_I = "where_am_i"
     #: Open or close the Adjust panel (speed, volume, text size, contrast).
     ADJUST = "adjust"
+    #: After an answer: read the section it came from, from its start.
+    READ_SECTION = "read_section"
+    #: After an answer: open the microphone for another question.
+    ASK_ANOTHER = "ask_another"
 
 
 #: The actions a visitor may also ask for by voice ([actions] in commands.toml).

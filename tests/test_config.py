@@ -113,8 +113,8 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_keypad_overrides_merge_with_defaults(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, '[keypad]\ntalk = "numpad3"\n'), environ={})
-    assert settings.keypad["talk"] == ("numpad3",)
+    settings = load_settings(write(tmp_path, '[keypad]\ntalk = "f5"\n'), environ={})
+    assert settings.keypad["talk"] == ("f5",)
     assert settings.keypad["up"] == DEFAULT_KEYPAD["up"]
 
 

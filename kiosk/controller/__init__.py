@@ -90,6 +90,10 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
             Action.FOCUS_PREVIOUS: lambda _target: self._move_focus(-1),
             Action.ACTIVATE: self._activate,
             Action.READ_TEXT: self._read_text,
+            Action.WHERE_AM_I: lambda _target: self._where_am_i(),
+            Action.ADJUST: lambda _target: self._adjust(),
+            Action.READ_SECTION: lambda _target: self._read_answer_section(),
+            Action.ASK_ANOTHER: self._talk,
         }
 
     # ----- inputs: every one comes through handle() --------------------------------------
@@ -144,6 +148,8 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
 
     def _usage_name(self, request: Request) -> str:
         """What an input is counted as: a control by what it does, not by "activate"."""
+        if isinstance(request, Intent) and request.action is not None:
+            return request.action.value  # "where am I" by voice counts as where_am_i
         if isinstance(request, UiRequest):
             if request.action is Action.ACTIVATE:
                 target = request.target or self._state.focus
@@ -237,6 +243,18 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         if text and text.strip():
             self._speak(Utterance.lines("prompt", text))
 
+    def _where_am_i(self) -> None:
+        lines = self._where_lines()
+        self._silence()
+        self._set(prompt=lines[0], prompt_key="")
+        self._emit(EventType.PROMPT, key="", text=lines[0])
+        self._speak(Utterance.lines("prompt", *lines))
+
+    def _read_answer_section(self) -> None:
+        """After an answer, the whole section it came from, from its start."""
+        self._silence()
+        self._open_section(self._state.topic, self._state.section, read_all=False)
+
     def _read_all(self, _target: str | None) -> None:
         self._silence()
         self._open_section(self._state.topic, None, read_all=True)
@@ -280,7 +298,10 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         self._go(Screen.WELCOME)
         self._say("screen.welcome")
 
-    def _help(self, _intent: Intent) -> None:
+    def _help(self, intent: Intent) -> None:
+        if intent.action is not None:  # "where am I", "adjust": help with an action of its own
+            self._action_handlers[intent.action](None)
+            return
         self._silence()
         self._go(Screen.HELP, self._state.topic, self._state.section)
         self._listen_to_screen()
@@ -326,6 +347,9 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         state = self._state
         if state.maybe is not None:
             self._reply("no")  # Back to "Did you mean ...?" is no
+            return
+        if state.adjusting:
+            self._adjust()  # Back closes the Adjust panel
             return
         self._silence()
         if state.screen is Screen.HELP:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Unpack
 
 from kiosk.config import Settings
-from kiosk.controller.focus import focus_items, label_of, screen_lines
+from kiosk.controller.focus import focus_items, label_of, screen_lines, where_lines
 from kiosk.controller.reading import Reading, Utterance
 from kiosk.controller.state import ControllerState, FocusItem, Screen, Speech, StateChange
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
@@ -48,6 +48,8 @@ class ControllerCore(ABC):
         self._previous_screen = Screen.WELCOME
         self._last_touch: tuple[str, float] | None = None
         self._introduced = False
+        # Whether closing the Adjust panel goes on with the reading it interrupted.
+        self._resume_after_adjusting = False
 
     # ----- the two doors in ----------------------------------------------------------------
 
@@ -173,7 +175,8 @@ class ControllerCore(ABC):
         if screen is Screen.HELP and self._state.screen is not Screen.HELP:
             self._previous_screen = self._state.screen
         # No focus yet: the first "down" on the keypad goes to the first item and says it.
-        self._set(screen=screen, topic=topic, section=section, sentence=0, answer=None, focus=None)
+        self._set(screen=screen, topic=topic, section=section, sentence=0, answer=None,
+                  asked=None, focus=None)
         self._emit(EventType.SCREEN_CHANGED, screen=str(screen), topic=topic, section=section)
 
     def _open_topic(self, topic_id: str | None) -> None:
@@ -228,6 +231,10 @@ class ControllerCore(ABC):
         """Everything on the current screen, in reading order, for "Listen to this screen"."""
         return screen_lines(self._state, self.library)
 
+    def _where_lines(self) -> list[str]:
+        """Where the visitor is, for "where am I"."""
+        return where_lines(self._state, self.library)
+
     def focus_items(self) -> tuple[FocusItem, ...]:
         """The current screen's focus order; the UI gives each widget the same target."""
         return focus_items(self._state, self.library)
@@ -245,4 +252,5 @@ class ControllerCore(ABC):
                 (state.volume_db - self.settings.volume_db) / self.settings.volume_step_db
             ),
             text_scale=state.text_scale, high_contrast=state.high_contrast,
+            adjusting=state.adjusting,
         )

@@ -1,4 +1,5 @@
-"""The visitor's settings: speech rate and volume, text size and contrast.
+"""The visitor's settings: speech rate and volume, text size and contrast, and the Adjust panel
+that shows them with their values.
 
 Each change is made, told to the UI (SETTINGS_CHANGED) and confirmed aloud, unless content is
 being read: then the reading itself carries a new rate or volume, and a new text size or
@@ -8,7 +9,7 @@ contrast is only shown.
 from __future__ import annotations
 
 from kiosk.controller.core import ControllerCore
-from kiosk.controller.state import Speech
+from kiosk.controller.state import Screen, Speech
 
 
 class SettingsMixin(ControllerCore):
@@ -69,3 +70,44 @@ class SettingsMixin(ControllerCore):
             self._say(key, **values)
         else:
             self._show(key, **values)
+
+    # ----- the Adjust panel -------------------------------------------------------------
+
+    def adjust_values(self) -> tuple[str, str, str, str]:
+        """Speed, volume, text size and contrast as the panel shows them ("Speed: normal",
+        "Volume: 7 of 9", ...)."""
+        state, settings, t = self._state, self.settings, self.text
+        steps = round((state.rate_wpm - settings.rate_wpm) / settings.rate_step_wpm)
+        if steps == 0:
+            speed = t("adjust.speed_normal")
+        else:
+            speed = t("adjust.speed_faster" if steps > 0 else "adjust.speed_slower",
+                      steps=abs(steps))
+        levels = round(-settings.volume_min_db / settings.volume_step_db) + 1
+        level = round((state.volume_db - settings.volume_min_db) / settings.volume_step_db) + 1
+        sizes = settings.text_scale_steps + 1
+        return (
+            t("adjust.speed", value=speed),
+            t("adjust.volume", step=level, steps=levels),
+            t("adjust.text_size", step=state.text_step + 1, steps=sizes),
+            t("adjust.contrast_high" if state.high_contrast else "adjust.contrast_standard"),
+        )
+
+    def _adjust(self) -> None:
+        """Open the Adjust panel and say what it holds, or close it. Reading stops while the
+        panel is open (a visitor who cannot see it must hear what it holds, and each change is
+        then confirmed at its new speed and volume) and goes on from the same sentence when
+        the panel closes."""
+        opening = not self._state.adjusting
+        self._set(adjusting=opening, focus=None)  # the first Down goes to the first control
+        self._settings_changed()
+        if opening:
+            self._resume_after_adjusting = self._reading_content()
+            self._silence()
+            self._say("adjust.title", *self.adjust_values())
+        elif self._resume_after_adjusting and self._state.screen is Screen.READER:
+            self._resume_after_adjusting = False
+            self._silence()
+            self._read_section(self._state.sentence, intro=False)
+        else:
+            self._confirm("button.done")

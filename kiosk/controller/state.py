@@ -33,6 +33,8 @@ class FocusItem:
 
     target: str
     label: str
+    #: The screen's main action, drawn as such (one a screen).
+    primary: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,11 @@ class ControllerState:
     focus: str | None = None  # the focused target
     idle_seconds_left: int | None = None  # set while the idle warning is shown
     answer: str | None = None  # the passage read for a question
+    #: What the visitor asked, as heard, shown with its answer ("You asked: ..."); forgotten
+    #: with the answer, and never logged.
+    asked: str | None = None
+    #: The Adjust panel (speed, volume, text size, contrast) is open over the screen.
+    adjusting: bool = False
     #: What the visitor most likely meant, while "Did you mean ...?" waits for yes or no.
     maybe: Intent | None = None
 
@@ -89,4 +96,6 @@ class StateChange(TypedDict, total=False):
     focus: str | None
     idle_seconds_left: int | None
     answer: str | None
+    asked: str | None
+    adjusting: bool
     maybe: Intent | None

@@ -105,6 +105,7 @@ class VisitMixin(ControllerCore):
         self._reading.forget()
         self._last_touch = None
         self._introduced = False
+        self._resume_after_adjusting = False
         self._previous_screen = Screen.WELCOME
         self.speaker.set_rate(self._state.rate_wpm)
         self.speaker.set_volume(self._state.volume_db)

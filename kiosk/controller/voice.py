@@ -110,6 +110,7 @@ class VoiceMixin(ControllerCore):
         positions = [by_text.get(part, -1) for part in parts]
         first = next((p for p in positions if p >= 0), 0)
         intro = self.text("screen.answer_intro", section=section.title)
-        self._set(answer=answer, sentence=first, prompt=intro, prompt_key="screen.answer_intro")
+        self._set(answer=answer, asked=intent.heard, sentence=first, prompt=intro,
+                  prompt_key="screen.answer_intro")
         self._emit_position()
         self._speak(Utterance("answer", (intro, *parts), (-1, *positions)))

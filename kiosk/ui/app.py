@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 #: Prompts already visible as the screen's own text are not repeated in the prompt line.
 _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.reader_intro",
-                            "screen.help_title")
+                            "screen.help_title", "screen.answer_intro")
 
 
 def _register_fonts() -> None:
@@ -372,6 +372,7 @@ def build_app_class() -> type:
             shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None \
                 or state.maybe is not None
             self.prompt_text = "" if shown else state.prompt
+            self.root.adjust.refresh(controller)
             self.root.question.refresh(controller)
             self.root.idle.refresh(controller)
             self.text_pacer.wake()  # a screen just shown may have text that waited while hidden

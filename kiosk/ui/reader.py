@@ -39,10 +39,15 @@ class ReaderScreen(KioskScreen):
             return
         section = ctrl.library.section(state.topic, state.section)
         topic = ctrl.library.topic(state.topic)
-        if self._shown != (state.topic, state.section):
-            self._shown = (state.topic, state.section)
-            self.topic_text = topic.title
-            self.title_text = section.title
+        # An answer's two choices are long labels: fewer, wider columns for them.
+        self.ids.bar_scroll.grid_min_cell_em = 6 if state.answer is None else 10
+        if state.answer is not None:
+            # An answer: what was asked above the section, and where the answer comes from.
+            source = ctrl.text("screen.answer_source", section=section.title, topic=topic.title)
+            self.position_text = (ctrl.text("screen.answer_heard", heard=state.asked)
+                                  if state.asked else source)
+            self.next_text = source if state.asked else ""
+        else:
             number = [s.id for s in topic.sections].index(section.id) + 1
             count = len(topic.sections)
             self.position_text = ctrl.text("screen.position", number=number, count=count,
@@ -50,6 +55,10 @@ class ReaderScreen(KioskScreen):
             self.next_text = (
                 ctrl.text("screen.next_up", section=topic.sections[number].title)
                 if number < count else ctrl.text("screen.last_section", topic=topic.title))
+        if self._shown != (state.topic, state.section):
+            self._shown = (state.topic, state.section)
+            self.topic_text = topic.title
+            self.title_text = section.title
             box = self.ids.sentences
             old = self.sentence_widgets()
             box.clear_widgets()

@@ -230,6 +230,9 @@ class ControlBar(ClipScroll):
 
     max_fraction = NumericProperty(0.45)
     grid = ObjectProperty(None)
+    #: The grid's most columns, and the ems of control text a column needs.
+    grid_max_cols = NumericProperty(7)
+    grid_min_cell_em = NumericProperty(7)
 
 
 class Spacer(Widget):  # type: ignore[misc]
@@ -259,8 +262,12 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def refresh(self, ctrl: Any) -> None:
         """Bring the widgets in line with the controller's state."""
         self.refresh_content(ctrl)
+        if ctrl.state.adjusting:
+            return  # the focus order is the Adjust panel's; this screen's controls stay
         wanted: dict[str, list[Any]] = {}
         for item in ctrl.focus_items():
+            if item.target in OVERLAY_TARGETS:
+                continue
             grid = self.grid_for(item.target)
             if grid is not None:
                 wanted.setdefault(grid, []).append(item)
@@ -294,12 +301,13 @@ class KioskScreen(Screen):  # type: ignore[misc]
                 button = self.buttons_pool.take()
                 button.target = item.target
                 button.text = item.label
-                button.primary = item.target in PRIMARY_TARGETS
+                button.primary = item.primary
                 button.large = self.large(item.target)
                 grid.add_widget(button)
                 buttons.append(button)
         for button, item in zip(buttons, items, strict=True):
             button.text = item.label
+            button.primary = item.primary
             button.focused = item.target == focus
 
     def buttons(self) -> list[KioskButton]:
@@ -327,7 +335,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
             parent = parent.parent
 
 
-#: Controls drawn as the main action of their screen.
-PRIMARY_TARGETS = frozenset({"talk", "read_all", "listen", "continue"})
+#: Controls drawn by the overlays (the idle warning, "Did you mean ...?"), not by a screen.
+OVERLAY_TARGETS = frozenset({"continue", "yes", "no"})
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -42,6 +42,8 @@ FRAME_S = 0.02
 ACTIVE_DB = -45.0
 #: What the visitor says into the microphone after pressing Talk.
 PHRASE = "next"
+#: A question the visitor asks, by voice, to reach an answer.
+QUESTION = "how common are calcifications"
 
 
 class RunningPulse(PulseAudioServer):
@@ -139,6 +141,7 @@ class Visit:
         self.error = ""
         self.sounds: dict[str, dict[str, float]] = {}
         self.voice_attempts: list[Any] = []
+        self.question_attempts: list[Any] = []
 
     # ----- helpers -------------------------------------------------------------------
 
@@ -219,6 +222,8 @@ class Visit:
         yield from self.reading_flow()
         yield from self.pause_flow()
         yield from self.voice_flow()
+        yield from self.answer_flow()
+        yield from self.orientation_flow()
         yield from self.home_flow()
 
     def focus_flow(self) -> Step:
@@ -384,6 +389,102 @@ class Visit:
                   self.app.root.manager.current_screen.title_text, "==", following.title)
         self.check_speech("voice", "next section")
 
+    def answer_flow(self) -> Step:
+        """Talk, a question into the microphone: its answer, with what was asked and the two
+        choices. A question the listener takes for something else is asked again."""
+        obs, ctrl = self.obs, self.ctrl
+        for _attempt in range(self.attempts):
+            mark = self.log.mark()
+            self.keys("KP_0")
+            yield from self.until(self.listening_since(mark), 10)
+            mark = self.log.mark()
+            self.control.write(f"say {QUESTION}\n")
+            yield from self.until(
+                self.any_since(mark, EventType.HEARD, EventType.NOT_UNDERSTOOD), 20
+            )
+            yield 0.3
+            outcome = [e.get("intent") or [e["type"], e.get("reason")]
+                       for e in self.log.since(mark)
+                       if e["type"] in (str(EventType.HEARD), str(EventType.NOT_UNDERSTOOD))]
+            self.question_attempts.append(outcome[0] if outcome else ["nothing"])
+            if ctrl.state.answer is not None:
+                break
+            yield from self.until(lambda: str(ctrl.state.speech) == "idle", 15)
+        state = ctrl.state
+        obs.check("answer", "a spoken question reaches an answer",
+                  [str(state.screen), state.answer is not None], "==", ["reader", True])
+        intro = ctrl.text("screen.answer_intro",
+                          section=ctrl.library.section(state.topic, state.section).title)
+        yield from self.until(lambda: self.heard(mark, intro), 20)
+        obs.check("answer", "the answer is read, after where it comes from",
+                  self.log.texts_since(mark)[:1], "==", [intro])
+        obs.check("answer", "its two choices first",
+                  [item.target for item in ctrl.focus_items()][:2], "==",
+                  ["read_section", "ask_another"])
+        shown = self.app.root.manager.current_screen.position_text
+        obs.check("answer", "what was asked is shown above it",
+                  shown.startswith(ctrl.text("screen.answer_heard", heard="")))
+
+    def orientation_flow(self) -> Step:
+        """By keypad alone: where am I (3), the whole section, where am I again, and the
+        Adjust panel (.) opened, a setting changed in it, and closed."""
+        obs, ctrl, library = self.obs, self.ctrl, self.ctrl.library
+        state = ctrl.state
+        topic = library.topic(state.topic)
+        section = library.section(state.topic, state.section)
+        mark = self.log.mark()
+        self.keys("KP_3")
+        where = library.text("where.answer", section=section.title, topic=topic.title)
+        yield from self.until(lambda: self.heard(mark, where), 20)
+        obs.check("orient", "3 says where: an answer from its section",
+                  self.log.texts_since(mark), "==", [where])
+        mark = self.log.mark()
+        self.keys("KP_2")
+        read_section = library.text("button.read_section")
+        yield from self.until(lambda: self.heard(mark, read_section), 20)
+        obs.check("orient", "Down focuses Read the whole section", ctrl.state.focus, "==",
+                  "read_section")
+        mark = self.log.mark()
+        self.keys("KP_5")
+        first = section.sentences[0].text
+        yield from self.until(lambda: self.heard(mark, first), 20)
+        obs.check("orient", "5 reads the whole section from its start",
+                  [ctrl.state.answer, ctrl.state.section], "==", [None, section.id])
+        number = [s.id for s in topic.sections].index(section.id) + 1
+        mark = self.log.mark()
+        self.keys("KP_3")
+        where = library.text("where.reader", topic=topic.title, number=number,
+                             count=len(topic.sections), section=section.title)
+        yield from self.until(lambda: self.heard(mark, where), 20)
+        obs.check("orient", "3 says the section's number of how many",
+                  self.log.texts_since(mark)[:1], "==", [where])
+        rec, mark = self.record(), self.log.mark()
+        self.keys("KP_Decimal")
+        title = library.text("adjust.title")
+        yield from self.until(lambda: self.heard(mark, title)
+                              and self.started(mark, EventType.SPEECH_FINISHED), 20)
+        self.finish("adjust panel", rec)
+        obs.check("orient", ". opens the Adjust panel",
+                  [ctrl.state.adjusting, self.app.root.adjust.shown], "==", [True, True])
+        obs.check("orient", "the panel is heard with each value",
+                  self.log.texts_since(mark), "==", [title, *ctrl.adjust_values()])
+        self.check_speech("orient", "adjust panel")
+        mark = self.log.mark()
+        self.keys("KP_2")
+        slower = library.text("button.slower")
+        yield from self.until(lambda: self.heard(mark, slower), 20)
+        mark = self.log.mark()
+        self.keys("KP_5")
+        yield from self.until(lambda: self.heard(mark, slower), 20)
+        obs.check("orient", "Down, 5 in the panel: slower", ctrl.state.rate_wpm, "==",
+                  self.app.settings.rate_wpm - self.app.settings.rate_step_wpm)
+        mark = self.log.mark()
+        self.keys("KP_Decimal")
+        yield from self.until(self.words_since(mark, 4), 20)
+        obs.check("orient", ". again closes it and the reading goes on",
+                  [ctrl.state.adjusting, self.app.root.adjust.shown, str(ctrl.state.speech)],
+                  "==", [False, False, "speaking"])
+
     def home_flow(self) -> Step:
         obs, ctrl = self.obs, self.ctrl
         welcome = ctrl.text("screen.welcome")
@@ -436,6 +537,7 @@ def run(
         "checks": visit.obs.checks,
         "sounds": visit.sounds,
         "voice_attempts": visit.voice_attempts,
+        "question_attempts": visit.question_attempts,
         "events": [{k: v for k, v in e.items() if k != "text"} for e in visit.log.items],
         "error": visit.error,
     }

@@ -20,6 +20,7 @@ import pytest
 
 from kiosk.events import EventType
 from kiosk.usage import read_days
+from tests.e2e.driver import QUESTION
 from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_cache import seed
@@ -38,7 +39,8 @@ SIZE = (1280, 800)
 ATTEMPTS = 3
 #: The espeak-ng voice and rate the visitor speaks with (made at test time, kept in memory).
 VOICE = ("en-us+klatt", 150)
-FLOWS = {"start": 10, "focus": 13, "reading": 14, "pause": 10, "voice": 9, "home": 3}
+FLOWS = {"start": 10, "focus": 13, "reading": 14, "pause": 10, "voice": 9, "answer": 4,
+         "orient": 10, "home": 3}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ def run_visit(display: XvfbDisplay, pulse: PulseAudioServer, out: Path) -> Repor
     finally:
         microphone.close()
     report = read_report(SIZE, out, "the visit driver", log)
-    assert said and set(said) == {"next"}, f"the visit asked to say {said}"
+    assert said and set(said) == {"next", QUESTION}, f"the visit asked to say {said}"
     return report
 
 
@@ -101,7 +103,9 @@ def test_blind_visit_keypad_and_voice(
 ) -> None:
     """Welcome with sound -> spoken focus moves -> topic -> section read aloud with the highlight
     following -> pause (silence at the sink) and resume -> Talk, "next" into the microphone ->
-    next section read -> Home."""
+    next section read -> Talk, a question: its answer, what was asked shown -> by keypad alone,
+    where am I, the whole section, where am I again, the Adjust panel opened, Slower in it, and
+    closed with the reading going on -> Home."""
     seed(tmp_path / "cache", prerendered_speech)  # as installed: `kiosk prerender` was run
     report = run_visit(display, pulse, tmp_path)
     failures = {flow: report.failures(flow) for flow in FLOWS}
@@ -125,10 +129,16 @@ def test_blind_visit_keypad_and_voice(
     # often it was not understood, and nothing else (no words: only intent names and counts).
     days = read_days(tmp_path / "state" / "usage.json", set_damaged_aside=False)
     (figures,) = days.values()
+    assert figures["visits"] == 1
     misses = sum(attempt[:1] == [str(EventType.NOT_UNDERSTOOD)] and attempt[1] != "timeout"
                  for attempt in attempts)
-    assert figures["visits"] == 1
-    assert figures["intents"]["voice"] == {"next": 1, **({"none": misses} if misses else {})}
-    assert {"topic", "home"} <= set(figures["intents"]["keypad"]), figures
+    asked = report.data["question_attempts"]
+    assert 1 <= len(asked) <= ATTEMPTS and asked[-1][0] == "ask", asked
+    voice = figures["intents"]["voice"]
+    assert (voice["next"], voice["ask"]) == (1, 1), voice
+    assert set(voice) <= {"next", "ask", "none", "topic", "section"}, voice  # a retried question
+    assert voice.get("none", 0) >= misses, voice
+    assert {"topic", "home", "where_am_i", "adjust", "read_section"} <= set(
+        figures["intents"]["keypad"]), figures
     # Nor does Kivy keep a log file of the visit (kiosk.ui sets KIVY_NO_FILELOG).
     assert not [p for p in display.kivy_home.rglob("*") if p.is_file() and "log" in str(p)]

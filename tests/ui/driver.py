@@ -142,6 +142,11 @@ class Driver:
             return self.app.root.idle.ids.continue_button
         if target in ("yes", "no"):
             return self.app.root.question.button(target)
+        if self.app.root.adjust.shown:
+            panel_button = self.app.root.adjust.button(target)
+            if panel_button is None:
+                raise LookupError(f"no button {target!r} in the Adjust panel")
+            return panel_button
         found = self.screen().button(target)
         if found is None:
             raise LookupError(f"no button {target!r} on {self.screen().name}")
@@ -234,6 +239,8 @@ class Driver:
             roots = [self.app.root.idle]
         elif self.app.root.question.shown:
             roots = [self.app.root.question]
+        elif self.app.root.adjust.shown:
+            roots = [self.app.root.adjust]
         found = []
         for root in roots:
             for widget in root.walk(restrict=True):
@@ -363,7 +370,9 @@ class Driver:
             return root.staff
         if root.idle.shown:
             return root.idle
-        return root.question if root.question.shown else self.screen()
+        if root.question.shown:
+            return root.question
+        return root.adjust if root.adjust.shown else self.screen()
 
     def touch_targets(self) -> list[Any]:
         """Every control a touch acts on in what is shown: the KioskButtons and any Kivy button
@@ -615,14 +624,26 @@ class Driver:
                   ctrl.text("button.listen"))
         yield from self.press("listen")
         obs.check("touch", "Listen resumes", str(ctrl.state.speech), "==", "speaking")
+        yield from self.press("adjust")
+        obs.check("touch", "Adjust opens its panel", self.app.root.adjust.shown, "==", True)
+        speed_before = self.app.root.adjust.speed
         yield from self.press("faster")
         obs.check("touch", "Faster", ctrl.state.rate_wpm, "==",
                   self.settings.rate_wpm + self.settings.rate_step_wpm)
+        obs.check("touch", "the panel shows the new speed", (speed_before,
+                  self.app.root.adjust.speed), "==",
+                  [ctrl.text("adjust.speed", value=ctrl.text("adjust.speed_normal")),
+                   ctrl.text("adjust.speed", value=ctrl.text("adjust.speed_faster", steps=1))])
+        yield from self.press("adjust")  # Done
+        obs.check("touch", "Done closes the panel", self.app.root.adjust.shown, "==", False)
+        obs.check("touch", "the reading goes on", [self.screen().name, str(ctrl.state.speech)],
+                  "==", ["reader", "speaking"])
         yield from self.press("next")
         obs.check("touch", "Next section", ctrl.state.section, "==",
                   ctrl.library.topic("second-opinions").sections[1].id)
-        yield from self.press("stop")
-        obs.check("touch", "Stop", str(ctrl.state.speech), "==", "idle")
+        yield from self.press("sections")
+        obs.check("touch", "Sections lists the topic's sections", self.screen().name, "==",
+                  "topic")
         yield from self.press("home")
         obs.check("touch", "Home", self.screen().name, "==", "welcome")
 
@@ -766,9 +787,14 @@ class Driver:
         steps = self.settings.text_scale_steps
         ctrl.activate("section:calcifications/two-types")
         yield 0.2
+        yield from self.press("adjust")
         for _ in range(steps):
             yield from self.press("text_size")
         obs.check("largest_text", "text scale", ctrl.state.text_scale, "==", 2.0)
+        yield 0.3
+        obs.check("largest_text", "Adjust panel clipping", self.clipping(), "==", [])
+        yield from self.shot("adjust_large_text")
+        yield from self.press("adjust")  # Done
         base = 32 * max(1.0, min(self.size) / 1080)
         obs.check("largest_text", "body text px at the largest size", self.app.theme.body_px,
                   ">=", round(base * 2))
@@ -818,8 +844,10 @@ class Driver:
         ctrl.end_visit()
         ctrl.activate("section:calcifications/symptoms")
         yield 0.2
+        yield from self.press("adjust")
         yield from self.press("high_contrast")
         obs.check("high_contrast", "mode on", ctrl.state.high_contrast)
+        yield from self.press("adjust")  # Done
         self.speaker.hear_sentence(2)
         yield 0.3
         yield from self.shot("reader_high_contrast")

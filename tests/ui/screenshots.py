@@ -37,8 +37,8 @@ from tests.ui.runner import ROOT, RUN_TIMEOUT_S, Report, read_report
 TARGET = ROOT / "docs" / "screenshots"
 SIZES = ((1920, 1080), (1080, 1920))
 #: The screens and states of one pass, in the order the tour shows them.
-SCREENS = ("welcome", "topic", "reader", "sound_unavailable", "help", "microphone_unavailable",
-           "did_you_mean", "idle_warning", "staff_pin")
+SCREENS = ("welcome", "topic", "reader", "adjust", "answer", "sound_unavailable", "help",
+           "microphone_unavailable", "did_you_mean", "idle_warning", "staff_pin")
 #: The passes: the normal text size and colours, the largest text size, high contrast.
 PASSES = ("", "_large_text", "_high_contrast")
 #: Every state measured, in each orientation.
@@ -97,6 +97,22 @@ class ScreenTour(Driver):
         self.speaker.hear_sentence(2)  # the title was the first thing said: sentence 1
         yield from self.until(lambda: ctrl.state.sentence == 1)
         yield from self.stop_at("reader", suffix)
+        ctrl.activate("adjust")
+        yield from self.until(lambda: self.app.root.adjust.shown)
+        yield from self.stop_at("adjust", suffix)
+        ctrl.activate("adjust")  # Done
+        yield from self.until(lambda: not self.app.root.adjust.shown)
+        # An answer: what was asked, the passage highlighted in its section, the two choices.
+        answered = ctrl.library.section(topic.id, section.id)
+        ctrl.handle(Intent(IntentName.ASK, answer=answered.sentences[1].text, topic=topic.id,
+                           section=section.id, heard="what should I look out for"), "voice")
+        yield from self.until(lambda: ctrl.state.answer is not None)
+        self.speaker.hear_sentence(1)  # the passage, after "From ...:"
+        yield from self.stop_at("answer", suffix)
+        ctrl.activate(f"section:{topic.id}/{section.id}")
+        yield from self.until(lambda: ctrl.state.answer is None)
+        self.speaker.hear_sentence(2)
+        yield from self.until(lambda: ctrl.state.sentence == 1)
         yield from self.with_problem(EventType.SOUND_UNAVAILABLE, EventType.SOUND_AVAILABLE,
                                      "status.sound_unavailable", "sound_unavailable" + suffix)
         ctrl.handle(Intent(IntentName.HELP))
