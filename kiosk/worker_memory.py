@@ -1,4 +1,5 @@
-"""Memory hand-back for the kiosk's worker processes (Whisper, Piper): nothing else imported.
+"""Memory hand-back for the kiosk's processes (the kiosk's own, Whisper's, Piper's): nothing
+else imported.
 
 A transcription or a long sentence needs a few hundred megabytes of scratch memory for a moment;
 glibc keeps what was freed unless asked to give it back, and the kiosk's processes together must

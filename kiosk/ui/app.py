@@ -25,8 +25,12 @@ from kiosk.startup import EngineFactory, close_engines, default_engines
 from kiosk.systemd import Notifier
 from kiosk.ui import display, lockdown
 from kiosk.usage import UsageLog
+from kiosk.worker_memory import map_large_blocks
 
 log = logging.getLogger(__name__)
+
+#: Blocks from this size up get a mapping of their own, given back to the system when freed.
+LARGE_BLOCK_BYTES = 64 * 1024
 
 #: Prompts already visible as the screen's own text are not repeated in the prompt line.
 _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.reader_intro",
@@ -448,6 +452,11 @@ def create_app(
     size: tuple[int, int] | None = None,
 ) -> Any:
     """Configure Kivy for a kiosk and build the app (not yet running)."""
+    # glibc raises its mmap threshold each time a large block (a sentence's audio, a texture's
+    # pixels) is freed, so later ones come from the heap, whose freed pieces were kept: over
+    # 594 soak visits the kiosk grew 10.3 MB with it, 2.8 MB with a fixed 64 KB threshold
+    # (docs/install.md, "Soak"). Such blocks are then mapped and unmapped whole.
+    map_large_blocks(LARGE_BLOCK_BYTES)
     fill_screen = settings.fullscreen and size is None
     if fill_screen:
         size = display.desktop_size()
