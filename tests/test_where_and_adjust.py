@@ -36,7 +36,7 @@ def test_where_am_i_on_every_screen(rig: Rig, library: Library) -> None:
     second, third = topic.sections[1], topic.sections[2]
     ctrl.activate(f"section:calcifications/{second.id}")
     ctrl.key("where_am_i")
-    assert rig.speaker.spoken[-1] == [
+    assert rig.speaker.spoken[-1][:2] == [  # then the reading goes on
         t("where.reader", topic=topic.title, number=2, count=count, section=second.title),
         t("where.next", section=third.title),
     ]
@@ -44,7 +44,7 @@ def test_where_am_i_on_every_screen(rig: Rig, library: Library) -> None:
     last = topic.sections[-1]
     ctrl.activate(f"section:calcifications/{last.id}")
     ctrl.key("where_am_i")
-    assert rig.speaker.spoken[-1][-1] == t("where.last")
+    assert rig.speaker.spoken[-1][1] == t("where.last")
     ctrl.key("help")
     ctrl.key("where_am_i")
     assert rig.speaker.spoken[-1] == [t("where.help")]
@@ -172,3 +172,19 @@ def test_one_primary_control_a_screen(rig: Rig) -> None:
         show()
         primaries = [item.target for item in ctrl.focus_items() if item.primary]
         assert len(primaries) == 1, (ctrl.state.screen, ctrl.state.adjusting, primaries)
+
+
+def test_where_am_i_while_reading_goes_on_reading(rig: Rig, library: Library) -> None:
+    ctrl, t = rig.controller, library.text
+    section = library.section("calcifications", "symptoms")
+    ctrl.activate("section:calcifications/symptoms")
+    rig.speaker.hear_sentence(3)  # the title, then sentences 0, 1 and 2
+    assert ctrl.state.sentence == 2
+    ctrl.key("where_am_i")
+    said = rig.speaker.spoken[-1]
+    assert said[0].startswith(t("where.reader", topic="", number=0, count=0, section="")[:8])
+    assert said[2:] == [s.text for s in section.sentences[2:]]  # then on from where it was
+    rig.speaker.hear_sentence(2)  # after the two lines, the sentence it had reached
+    assert ctrl.state.sentence == 2
+    rig.speaker.hear_sentence(3)
+    assert ctrl.state.sentence == 3

@@ -244,11 +244,17 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
             self._speak(Utterance.lines("prompt", text))
 
     def _where_am_i(self) -> None:
+        """Say where the visitor is; a section being read goes on after it, from the sentence
+        it had reached."""
         lines = self._where_lines()
+        reading = self._reading_content() and self._state.answer is None
         self._silence()
         self._set(prompt=lines[0], prompt_key="")
         self._emit(EventType.PROMPT, key="", text=lines[0])
-        self._speak(Utterance.lines("prompt", *lines))
+        if reading and self._state.screen is Screen.READER:
+            self._read_section(self._state.sentence, lead=tuple(lines))
+        else:
+            self._speak(Utterance.lines("prompt", *lines))
 
     def _read_answer_section(self) -> None:
         """After an answer, the whole section it came from, from its start."""

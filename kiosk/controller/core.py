@@ -148,16 +148,25 @@ class ControllerCore(ABC):
         self._set(speech=Speech.IDLE)
         self.listener.set_deaf(False)
 
-    def _read_section(self, start: int = 0, *, intro: bool = True) -> None:
+    def _read_section(
+        self, start: int = 0, *, intro: bool = True, lead: tuple[str, ...] = ()
+    ) -> None:
+        """Read the section from sentence `start`: after its title (`intro`), or after the
+        interface lines `lead` (then from `start` itself, as "where am I" goes on reading)."""
         section = self._section()
         if section is None:
             return
         start = max(0, min(start, len(section.sentences) - 1))
-        texts = [self.text("screen.reader_intro", section=section.title)] if intro else []
-        positions = [-1] if intro else []
-        texts += [sentence.text for sentence in section.sentences]
-        positions += list(range(len(section.sentences)))
-        first = positions.index(start) if start > 0 or not intro else 0
+        if lead:
+            texts = [*lead, *(sentence.text for sentence in section.sentences[start:])]
+            positions = [-1] * len(lead) + list(range(start, len(section.sentences)))
+            first = 0
+        else:
+            texts = [self.text("screen.reader_intro", section=section.title)] if intro else []
+            positions = [-1] if intro else []
+            texts += [sentence.text for sentence in section.sentences]
+            positions += list(range(len(section.sentences)))
+            first = positions.index(start) if start > 0 or not intro else 0
         self._set(sentence=start, answer=None)
         self._emit_position()
         self._speak(Utterance("section", tuple(texts), tuple(positions), first))

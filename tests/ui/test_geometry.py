@@ -29,11 +29,7 @@ from tests.ui.screenshots import SIZES, STATES, session_tours
 pytestmark = [pytest.mark.real_window, pytest.mark.slow]
 
 #: Defects of today's screens, each xfail(strict): fixed, it fails until its line goes.
-KNOWN: dict[tuple[str, str], str] = {
-    ("clipping", "staff_pin_large_text"):
-        "the PIN pad's keys stay 78 px high while their text grows with the visitor's text "
-        "size: at the largest size the text (80 px) is taller than the key",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def cases(kind: str) -> list[Any]:
