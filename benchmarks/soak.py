@@ -70,6 +70,43 @@ def process_figures(pid: int) -> dict[str, float]:
             "fds": main.num_fds()}
 
 
+def memory_breakdown() -> dict[str, float]:
+    """This process's resident memory by kind (MB), from /proc/self/smaps, and glibc's malloc
+    figures (mallinfo2): to tell a leak (malloc's bytes in use grow), a fragmenting heap (its
+    free bytes grow) and memory outside malloc (anonymous mappings: the GL driver's textures,
+    Python's arenas) apart. Empty where neither is available."""
+    kinds: dict[str, float] = {}
+    try:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+    except OSError:
+        lines = []
+    kind = "other"
+    for line in lines:
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and not fields[0].endswith(":"):
+            name = fields[5] if len(fields) > 5 else ""
+            kind = ("heap" if name == "[heap]" else "anonymous" if not name
+                    else "files" if name.startswith("/") else "other")
+        elif fields[0] == "Rss:":
+            kinds[kind] = kinds.get(kind, 0.0) + int(fields[1]) / 1024
+    try:
+        import ctypes
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]
+
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+        mallinfo2.restype = MallInfo2
+        info = mallinfo2()
+        kinds["malloc_in_use"] = (info.uordblks + info.hblkhd) / 2**20
+        kinds["malloc_free"] = info.fordblks / 2**20
+    except (OSError, AttributeError):
+        pass
+    return kinds
+
+
 def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
     from kiosk.config import Settings
@@ -145,10 +182,12 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
                 series.append(round(process_figures(os.getpid())["rss_mb"], 1))
             if number + 1 == warm_up:
                 samples["warm_up"] = process_figures(os.getpid())
+                samples["warm_up_memory"] = memory_breakdown()
                 if trace:
                     tracemalloc.start(TRACE_FRAMES)  # what is allocated from here on
         yield 2.0
         samples["end"] = process_figures(os.getpid())
+        samples["end_memory"] = memory_breakdown()
         if trace and tracemalloc.is_tracing():
             traced[:] = _still_allocated(trace)
 
@@ -223,6 +262,11 @@ def report(result: dict[str, Any]) -> bool:
         print(f"  {name:8} RSS {figures['rss_mb']:6.1f} MB (with its workers "
               f"{figures['all_rss_mb']:6.1f} MB)   threads {figures['threads']:3.0f}"
               f"   open descriptors {figures['fds']:4.0f}")
+    before, after_memory = samples.get("warm_up_memory", {}), samples.get("end_memory", {})
+    if before and after_memory:
+        print("  after warm-up -> end, by kind (MB): " + ", ".join(
+            f"{kind} {before[kind]:.1f} -> {after_memory[kind]:.1f}"
+            for kind in sorted(before) if kind in after_memory))
     for line in result.get("traced", []):
         print(line)
     print(f"  the kiosk's RSS every {SERIES_EVERY} visits (MB): "
