@@ -71,24 +71,17 @@ def process_figures(pid: int) -> dict[str, float]:
 
 
 def memory_breakdown() -> dict[str, float]:
-    """This process's resident memory by kind (MB), from /proc/self/smaps, and glibc's malloc
-    figures (mallinfo2): to tell a leak (malloc's bytes in use grow), a fragmenting heap (its
-    free bytes grow) and memory outside malloc (anonymous mappings: the GL driver's textures,
-    Python's arenas) apart. Empty where neither is available."""
+    """This process's resident memory by kind (MB), from its smaps as benchmarks/memory.py reads
+    them, and glibc's malloc figures (mallinfo2): to tell a leak (malloc's bytes in use grow), a
+    fragmenting heap (its free bytes grow) and memory outside malloc (anonymous mappings: the GL
+    driver's textures, Python's arenas) apart. Empty where neither is available."""
+    from benchmarks.memory import mappings_kb
+
     kinds: dict[str, float] = {}
-    try:
-        lines = Path("/proc/self/smaps").read_text().splitlines()
-    except OSError:
-        lines = []
-    kind = "other"
-    for line in lines:
-        fields = line.split()
-        if "-" in fields[0] and len(fields) >= 5 and not fields[0].endswith(":"):
-            name = fields[5] if len(fields) > 5 else ""
-            kind = ("heap" if name == "[heap]" else "anonymous" if not name
-                    else "files" if name.startswith("/") else "other")
-        elif fields[0] == "Rss:":
-            kinds[kind] = kinds.get(kind, 0.0) + int(fields[1]) / 1024
+    for name, (rss_kb, _private) in mappings_kb(os.getpid()).items():
+        kind = ({"[heap]": "heap", "[anon]": "anonymous"}.get(name)
+                or ("other" if name.startswith("[") else "files"))
+        kinds[kind] = kinds.get(kind, 0.0) + rss_kb / 1024
     try:
         import ctypes
 
@@ -109,6 +102,7 @@ def memory_breakdown() -> dict[str, float]:
 
 def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
+    from benchmarks.memory import mappings_kb  # noqa: F401  (here, not at the warm-up's sample)
     from kiosk.config import Settings
     from kiosk.ui.app import create_app
     from tests.support.microphone import MicrophoneFeeder
