@@ -59,8 +59,11 @@ def test_compressed_wavs_are_read(chord: Path, tmp_path: Path, encoding: str) ->
 def test_opus_is_read_at_any_rate_and_channels(chord: Path, tmp_path: Path) -> None:
     at_48k = np.frombuffer(sox(chord, tmp_path / "48k.raw", "-r", "48000").read_bytes(), "<i2")
     opus = tmp_path / "speech.opus"
+    # At libsndfile's default bitrate the chord comes back at a correlation of 0.989-0.991 (its
+    # first few ms are smeared), on the edge of the 0.99 asked of every format; at the top
+    # bitrate it is 0.9999, so what is tested is the reading and resampling, not the codec.
     soundfile.write(opus, np.stack([at_48k, at_48k], axis=1), 48_000, format="OGG",
-                    subtype="OPUS")
+                    subtype="OPUS", compression_level=0.0)
     assert_holds(read_audio_file(opus, longest_s=30), read_wav(chord.read_bytes()))
 
 
