@@ -329,11 +329,10 @@ class Recognizer:
     @staticmethod
     def _weighed(intent: Intent, heard: Heard) -> Intent:
         """The understanding's confidence, tempered by how sure the decoder was of the words."""
-        return Intent(
-            intent.name, intent.topic, intent.section, intent.answer,
-            intent.confidence * heard.confidence ** 0.1 if intent.name != IntentName.NONE else 0.0,
-            intent.heard,
-        )
+        # replace(), not a new Intent: the action ("where am I" is `help` with an action) stays.
+        return replace(intent, confidence=(
+            intent.confidence * heard.confidence ** 0.1 if intent.name != IntentName.NONE else 0.0
+        ))
 
     def stream(self, samples: np.ndarray) -> None:
         """Begin an utterance and feed it a whole recording of 16 kHz mono int16 samples,
@@ -360,7 +359,7 @@ def _askable(intent: Intent) -> bool:
 
 
 def _same(one: Intent, other: Intent) -> bool:
-    """Both mean the same thing: the same intent, topic, section and answer."""
-    return (one.name, one.topic, one.section, one.answer) == (
-        other.name, other.topic, other.section, other.answer,
+    """Both mean the same thing: the same intent, topic, section, answer and action."""
+    return (one.name, one.topic, one.section, one.answer, one.action) == (
+        other.name, other.topic, other.section, other.answer, other.action,
     )

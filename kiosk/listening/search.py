@@ -40,10 +40,13 @@ class Phrases:
     wrappers: tuple[str, ...]
     sentences: tuple[tuple[str, ...], ...]
     background: tuple[tuple[str, ...], ...]
+    #: Asking for the kiosk's own actions ("where am i", "adjust"): commands, but in the language
+    #: model at a weight of their own (their many phrasings would crowd out the short commands).
+    actions: tuple[tuple[str, ...], ...] = ()
 
     def words(self) -> set[str]:
         """Every word any search may use."""
-        groups = (self.commands, self.names, self.sentences, self.background)
+        groups = (self.commands, self.names, self.sentences, self.background, self.actions)
         found = {word for group in groups for phrase in group for word in phrase}
         for carrier in (*self.carriers, *self.wrappers):
             found.update(carrier.replace("{}", " ").split())
@@ -60,7 +63,7 @@ class Phrases:
         wrappers = tuple(c for c in self.wrappers if not gone.intersection(c.split()))
         return Phrases(
             keep(self.commands), keep(self.names), carriers, wrappers, keep(self.sentences),
-            keep(self.background),
+            keep(self.background), keep(self.actions),
         )
 
 
@@ -113,9 +116,10 @@ def collect_phrases(
             for label in (section.title, *section.aliases):
                 names.append(tuple(normalize(label)))
     sentences = [tuple(normalize(s.text)) for sec in library.sections() for s in sec.sentences]
+    said = (*commands.commands.values(), *commands.replies.values())
     return Phrases(
         commands=_with_spoken(
-            [tuple(p.split()) for p in commands.phrases()]
+            [tuple(p.split()) for phrasings in said for p in phrasings]
             + [tuple(normalize(p)) for p in extra if normalize(p)]
         ),
         names=_with_spoken(names),
@@ -123,13 +127,15 @@ def collect_phrases(
         wrappers=_templates_with_spoken(commands.wrappers),
         sentences=_with_spoken(sentences),
         background=_with_spoken(tuple(p.split()) for p in commands.background),
+        actions=_with_spoken(
+            tuple(p.split()) for phrasings in commands.actions.values() for p in phrasings),
     )
 
 
 #: How much each kind of phrase counts in the language model (measured, see docs/voice.md).
 LM_WEIGHTS = {
     "commands": 8.0, "names": 4.0, "carriers": 1.0, "wrappers": 1.0, "sentences": 0.3,
-    "background": 1.0,
+    "background": 1.0, "actions": 1.0,
 }
 
 
@@ -143,6 +149,8 @@ def language_model(phrases: Phrases) -> str:
     weighted += [(p, weights["wrappers"]) for p in _filled(phrases.wrappers, phrases.commands)]
     if weights["sentences"]:
         weighted += [(s, weights["sentences"]) for s in phrases.sentences]
+    if weights["actions"]:
+        weighted += [(a, weights["actions"]) for a in phrases.actions]
     if weights["background"]:
         weighted += [(b, weights["background"]) for b in phrases.background]
     return build_arpa(weighted)
@@ -181,7 +189,7 @@ def jsgf_grammar(phrases: Phrases) -> str:
     rules = [
         "#JSGF V1.0;",
         "grammar kiosk;",
-        f"<command> = {_alternatives(phrases.commands)};",
+        f"<command> = {_alternatives((*phrases.commands, *phrases.actions))};",
         f"<name> = {_alternatives(phrases.names)};",
     ]
     body = "<command> | <name>"
@@ -201,7 +209,8 @@ def jsgf_grammar(phrases: Phrases) -> str:
 
 def keyphrases(phrases: Phrases) -> list[str]:
     """Phrases for keyphrase spotting: commands and names."""
-    return sorted({" ".join(p) for p in (*phrases.commands, *phrases.names) if p})
+    return sorted({" ".join(p) for p in (*phrases.commands, *phrases.actions, *phrases.names)
+                   if p})
 
 
 def validate_grammar(grammar: str, known: Mapping[str, object]) -> None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from kiosk.cli import main
 from kiosk.config import BUNDLED_CONTENT
 from kiosk.content_parser import load_library
-from kiosk.intents import IntentName
+from kiosk.intents import Action, IntentName
 from kiosk.library import Library
 from kiosk.listening.audio import write_wav
 from kiosk.listening.recognizer import Recognizer
@@ -38,6 +38,7 @@ from tests.support.speech_fixtures import (
     have_espeak,
     hour_long_wav,
     is_correct,
+    pad,
     synthesize,
 )
 
@@ -135,6 +136,16 @@ def test_clear_commands_are_understood_in_both_rates(recognizer: Recognizer) -> 
         intent = recognizer.recognize(synthesize("please speak louder", "en-us+klatt", rate))
         assert intent.name is IntentName.LOUDER
         assert intent.heard is not None and "louder" in intent.heard
+
+
+def test_the_kiosks_own_actions_keep_their_action_through_the_recogniser(
+    recognizer: Recognizer,
+) -> None:
+    """"Where am I" and "settings" are `help` with an action: the decoder's confidence is
+    folded in without losing it (it once came out as plain `help`, the help screen)."""
+    for said, action in (("where am i", Action.WHERE_AM_I), ("open settings", Action.ADJUST)):
+        intent = recognizer.recognize(pad(synthesize(said, "en-us+klatt", 150)))
+        assert (intent.name, intent.action) == (IntentName.HELP, action), intent
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

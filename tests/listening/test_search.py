@@ -89,6 +89,19 @@ def test_spoken_contractions_are_listened_for_and_spelled_out_again(library: Lib
     assert re.search(r"\tdidn't\t", arpa) and re.search(r"\tlet's\t", arpa)
 
 
+def test_the_kiosks_own_actions_are_heard_at_a_weight_of_their_own(library: Library) -> None:
+    """Every [actions] phrasing is in the language model, but in its own group: as commands,
+    their many phrasings (and each inside "please ...") crowded out the short commands."""
+    commands = load_commands(library.root)
+    phrases = collect_phrases(library, commands)
+    said = {tuple(p.split()) for phrasings in commands.actions.values() for p in phrasings}
+    assert said and said <= set(phrases.actions)
+    assert not said & set(phrases.commands)
+    arpa = language_model(phrases)
+    assert re.search(r"^\S+\twhere am i(\t|$)", arpa, re.MULTILINE)
+    assert not re.search(r"^\S+\tplease where am(\t|$)", arpa, re.MULTILINE)
+
+
 def test_grammar_is_validated_before_the_decoder_sees_it(library: Library) -> None:
     phrases = collect_phrases(library, load_commands(library.root))
     known = pronunciations(phrases.words(), library)

@@ -211,7 +211,8 @@ def test_replies_come_from_commands_toml(library: Library, tmp_path: Path) -> No
 @pytest.mark.parametrize(("text", "action"), [
     ("where am I", Action.WHERE_AM_I), ("Um, which section is this?", Action.WHERE_AM_I),
     ("where am I now please", Action.WHERE_AM_I), ("settings", Action.ADJUST),
-    ("adjust please", Action.ADJUST),
+    ("adjust please", Action.ADJUST), ("What page is this?", Action.WHERE_AM_I),
+    ("where have I got to", Action.WHERE_AM_I), ("display settings", Action.ADJUST),
 ])
 def test_the_kiosks_own_actions_are_asked_for_as_help(
     understanding: Understanding, text: str, action: Action
