@@ -69,7 +69,7 @@ class CommandWords:
         default_factory=lambda: MappingProxyType({}))
 
     def phrases(self) -> Iterable[str]:
-        """Every command phrasing and reply, for the speech recogniser's search."""
+        """Every phrasing written here: commands, replies and actions, word for word."""
         for phrasings in (*self.commands.values(), *self.replies.values(),
                           *self.actions.values()):
             yield from phrasings

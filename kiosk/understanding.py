@@ -25,7 +25,7 @@ unspecific words (idf).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiosk.command_words import CommandWords, load_commands
@@ -214,16 +214,6 @@ class Understanding:
         tokens = (root(stem(w)) for w in words if w not in self._unranked)
         # Also when only the stem is a common word: "ones", "getting", "wants", "looked".
         return [token for token in tokens if token not in self._unranked]
-
-    def vocabulary_text(self) -> Iterable[str]:
-        """Every phrase the kiosk understands, for building the recogniser's search."""
-        yield from self.commands.phrases()
-        for topic in self.library.topics:
-            yield topic.title
-            yield from topic.aliases
-            for section in topic.sections:
-                yield section.title
-                yield from section.aliases
 
     def understand(self, text: str) -> Intent:
         """The intent of one utterance or typed line; `none` when it is not for the kiosk."""
