@@ -315,6 +315,8 @@ class Score:
     domain: int = 0
     domain_heard: int = 0
     missed: Counter[str] = field(default_factory=Counter)
+    #: (domain word, the content text, what the listener wrote) for each miss.
+    misheard: list[tuple[str, str, str]] = field(default_factory=list)
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     synth_s: list[float] = field(default_factory=list)
     joined: int = 0  # compounds heard as two words ("non cancerous") and counted as one
@@ -332,6 +334,7 @@ class Score:
                 self.domain_heard += ok
                 if not ok:
                     self.missed[word] += 1
+                    self.misheard.append((word, text, heard.strip()))
         for change in meaning_changes(ref, hyp):
             self.changes.append((change, text, heard.strip()))
 
@@ -420,6 +423,11 @@ def report(pairs: Sequence[tuple[Score, Score]], texts: int, listener: Listener)
                 print(f"  [{score.voice} {score.rate}] {change}: {said!r} | {heard!r}")
     if not found:
         print("  none")
+    print("\ndomain words missed (word: said | heard):")
+    for espeak, piper in pairs:
+        for score in (espeak, piper):
+            for word, said, heard in score.misheard:
+                print(f"  [{score.voice} {score.rate}] {word}: {said!r} | {heard!r}")
     version = importlib.metadata.version("moonshine-cpp")
     kept = listener.grown / 2**20 / max(listener.grown_audio_s, 1)
     print(f"\nlistener: Moonshine base-en (moonshine-cpp {version}), {listener.calls} calls on "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.intelligibility import (
+    Score,
     align,
     content_texts,
     domain_words,
@@ -49,3 +50,11 @@ def test_the_domain_words_are_the_content_s_uncommon_words_not_every_lexicon_ent
     assert {"noncancerous", "biopsied", "fibroadenoma", "macrocalcifications"} <= domain
     used = {word for text in content_texts(library) for word in normalise(text)}
     assert {"benign", "aren't"} <= used
+
+
+def test_a_missed_domain_word_is_kept_with_what_was_heard() -> None:
+    score = Score("Piper", 150)
+    said = "A fibroadenoma is noncancerous."
+    score.add(said, "A fibro and oma is noncancerous.", frozenset({"fibroadenoma", "noncancerous"}))
+    assert (score.domain, score.domain_heard) == (2, 1)
+    assert score.misheard == [("fibroadenoma", said, "A fibro and oma is noncancerous.")]
