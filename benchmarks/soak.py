@@ -70,6 +70,21 @@ def process_figures(pid: int) -> dict[str, float]:
             "fds": main.num_fds()}
 
 
+def live_objects() -> dict[str, int]:
+    """How many objects of each type the garbage collector tracks and has not frozen
+    (containers: widgets, lists, dicts, Kivy's textures), and how many it has frozen: to see
+    what piles up over the visits without tracemalloc."""
+    import collections
+    import gc
+
+    gc.collect()
+    counts = collections.Counter(type(thing).__qualname__ for thing in gc.get_objects())
+    # The kiosk freezes what lives as long as it does (gc.freeze): those are not listed above,
+    # and garbage frozen by mistake is never collected, so their number is watched too.
+    counts["(frozen, all types)"] = gc.get_freeze_count()
+    return dict(counts)
+
+
 def memory_breakdown() -> dict[str, float]:
     """This process's resident memory by kind (MB), from its smaps as benchmarks/memory.py reads
     them, and glibc's malloc figures (mallinfo2): to tell a leak (malloc's bytes in use grow), a
@@ -130,6 +145,8 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     warm_up = max(WARM_UP_VISITS, visits // 10)
     done = {"visits": 0, "voice": 0, "heard": 0}
     traced: list[str] = []
+    halfway: dict[str, tracemalloc.Snapshot] = {}
+    counted: dict[str, dict[str, int]] = {}
 
     def press(action: str) -> None:
         code = next(code for code, name in app.keymap.items() if name == action)
@@ -177,13 +194,17 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
             if number + 1 == warm_up:
                 samples["warm_up"] = process_figures(os.getpid())
                 samples["warm_up_memory"] = memory_breakdown()
+                counted["warm_up"] = live_objects()
                 if trace:
                     tracemalloc.start(TRACE_FRAMES)  # what is allocated from here on
+            if trace and number + 1 == (warm_up + visits) // 2 and tracemalloc.is_tracing():
+                halfway["snapshot"] = _snapshot()
         yield 2.0
         samples["end"] = process_figures(os.getpid())
         samples["end_memory"] = memory_breakdown()
+        counted["end"] = live_objects()
         if trace and tracemalloc.is_tracing():
-            traced[:] = _still_allocated(trace)
+            traced[:] = _still_allocated(trace, halfway.get("snapshot"))
 
     steps = script()
     state = {"next_at": 0.0}
@@ -204,19 +225,42 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     microphone.close()
     print("RESULT " + json.dumps({"samples": samples, "done": done, "warm_up": warm_up,
                                   "series": series, "traced": traced,
+                                  "piled_up": _piled_up(counted),
                                   "seconds": time.monotonic() - started}), flush=True)
 
 
-def _still_allocated(top: int) -> list[str]:
-    """The Python allocations made since the warm-up and still held, largest first, each with
-    the kiosk's (or a library's) lines that made it: where a creep in Python would show."""
-    snapshot = tracemalloc.take_snapshot().filter_traces(
+def _piled_up(counted: dict[str, dict[str, int]], top: int = 12) -> list[str]:
+    """The types whose live objects grew most from the warm-up to the end."""
+    before, after = counted.get("warm_up", {}), counted.get("end", {})
+    grown = sorted(((after[name] - before.get(name, 0), name) for name in after), reverse=True)
+    return [f"{name} {before.get(name, 0)} -> {after[name]}" for more, name in grown[:top]
+            if more > 0]
+
+
+def _snapshot() -> tracemalloc.Snapshot:
+    return tracemalloc.take_snapshot().filter_traces(
         (tracemalloc.Filter(False, tracemalloc.__file__),))
+
+
+def _still_allocated(top: int, halfway: tracemalloc.Snapshot | None = None) -> list[str]:
+    """The Python allocations made since the warm-up and still held, largest first, each with
+    the kiosk's (or a library's) lines that made it: where a creep in Python would show. With
+    `halfway`, also what grew from the middle of the visits to the end: what is held now may
+    be the visit in hand or a cache that fills once, while what still grows is a leak."""
+    snapshot = _snapshot()
     total = sum(stat.size for stat in snapshot.statistics("filename"))
     lines = [f"Python allocations since the warm-up, still held: {total / 2**20:.2f} MB"]
     for stat in snapshot.statistics("traceback")[:top]:
         lines.append(f"  {stat.size / 1024:8.1f} KB in {stat.count} blocks")
         lines += [f"      {frame.filename}:{frame.lineno}" for frame in stat.traceback[-6:]]
+    if halfway is None:
+        return lines
+    growth = snapshot.compare_to(halfway, "traceback")
+    total = sum(diff.size_diff for diff in growth)
+    lines.append(f"Python allocations from halfway to the end: {total / 2**20:+.2f} MB")
+    for diff in sorted(growth, key=lambda d: -d.size_diff)[:top]:
+        lines.append(f"  {diff.size_diff / 1024:+8.1f} KB, {diff.count_diff:+d} blocks")
+        lines += [f"      {frame.filename}:{frame.lineno}" for frame in diff.traceback[-6:]]
     return lines
 
 
@@ -261,6 +305,9 @@ def report(result: dict[str, Any]) -> bool:
         print("  after warm-up -> end, by kind (MB): " + ", ".join(
             f"{kind} {before[kind]:.1f} -> {after_memory[kind]:.1f}"
             for kind in sorted(before) if kind in after_memory))
+    piled_up = result.get("piled_up", [])
+    if piled_up:
+        print("  live objects that grew most, after warm-up -> end: " + "; ".join(piled_up))
     for line in result.get("traced", []):
         print(line)
     print(f"  the kiosk's RSS every {SERIES_EVERY} visits (MB): "
