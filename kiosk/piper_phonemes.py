@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Part of the natural voice's cache key: a new one when this module, or the worker's way of
-#: reading its phonemes (kiosk.piper_worker.firm_onset), says a text differently.
-PHONEMIZER = "context1-onset1"
+#: saying its phonemes (kiosk.piper_worker: firm_onset, the sampling noise), says a text
+#: differently.
+PHONEMIZER = "context1-onset1-noise0"
 #: A phoneme block: Piper's [[ ]] with, in the kiosk's, "|word" at its end.
 BLOCK = re.compile(r"\[\[(.*?)\]\]")
 #: Between a block's phonemes and the written word it stands for.

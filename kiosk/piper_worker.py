@@ -77,6 +77,14 @@ RUN_SCALED_S = 0.274
 #: over the content's clause cuts). Where a clause too long alone is cut between two words no
 #: silence is put: that lengthening alone makes it about 0.2 s longer than unbroken speech.
 CLAUSE_PAUSE_S = 0.2
+#: Piper samples each run: noise in the sound (`noise_scale`, the voice's own 0.667) and in each
+#: phoneme's length (`noise_w`, 0.8), so a text never comes out the same twice. Without either,
+#: a listening machine (benchmarks/intelligibility.py) got 50/981 words wrong and 36/41 domain
+#: words right, the same in two runs, against 54, 49, 58/981 and 35, 36, 34/41 with the voice's
+#: own noise, and 54, 54, 54, 58/981 and 37, 36, 37, 34/41 at a third of it (docs/speech.md). The
+#: same text now sounds the same every time, wherever it was rendered.
+NOISE_SCALE = 0.0
+NOISE_W_SCALE = 0.0
 #: Quiet kept on each side of a join (the fading end of a sound is not cut), in seconds.
 JOIN_EDGE_S = 0.01
 #: Below this fraction of a piece's peak, a sample at its edge is silence.
@@ -149,7 +157,8 @@ def _render(voice: Any, phonemizer: ContextPhonemizer, text: str, length_scale: 
     import numpy as np
     from piper.config import SynthesisConfig
 
-    config = SynthesisConfig(length_scale=length_scale)
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=NOISE_SCALE,
+                             noise_w_scale=NOISE_W_SCALE)
     rate = voice.config.sample_rate
     limit = max(1, int((PIECE_S - RUN_SCALED_S * length_scale)
                        / (PHONEME_FIXED_S + PHONEME_SCALED_S * length_scale)))
