@@ -192,17 +192,19 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
             if (number + 1) % SERIES_EVERY == 0:
                 series.append(round(process_figures(os.getpid())["rss_mb"], 1))
             if number + 1 == warm_up:
+                # Counted first: the count's full collection then comes before both samples
+                # (here and at the end), so it cannot make the growth look smaller.
+                counted["warm_up"] = live_objects()
                 samples["warm_up"] = process_figures(os.getpid())
                 samples["warm_up_memory"] = memory_breakdown()
-                counted["warm_up"] = live_objects()
                 if trace:
                     tracemalloc.start(TRACE_FRAMES)  # what is allocated from here on
             if trace and number + 1 == (warm_up + visits) // 2 and tracemalloc.is_tracing():
                 halfway["snapshot"] = _snapshot()
         yield 2.0
+        counted["end"] = live_objects()
         samples["end"] = process_figures(os.getpid())
         samples["end_memory"] = memory_breakdown()
-        counted["end"] = live_objects()
         if trace and tracemalloc.is_tracing():
             traced[:] = _still_allocated(trace, halfway.get("snapshot"))
 
