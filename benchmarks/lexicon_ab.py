@@ -1,13 +1,17 @@
 """Does a lexicon `ipa` entry help Piper be understood? Each entry against the lexicon as it is.
 
-Run: .venv/bin/python benchmarks/lexicon_ab.py [--times 6] WORD=IPA [WORD=IPA ...]
+Run: .venv/bin/python benchmarks/lexicon_ab.py [--texts FILE] [--times 1] WORD=IPA [WORD=IPA ...]
 
 For each WORD=IPA, every content text with WORD (a sentence or title) is rendered by Piper at the
 kiosk's default rate `--times` times with the bundled lexicon and as many with WORD's `ipa` set
 to IPA (or unset, with WORD=), uncached, and heard by benchmarks/intelligibility.py's listener
 (Moonshine base-en). Printed for both: words wrong, domain words heard, meaning-changing errors,
-and how often WORD itself was heard. Piper's synthesis is random, so a text is heard several
-times; the full benchmark hears each once.
+and how often WORD itself was heard, with what the listener wrote when it was not. Piper says a
+text the same way every time (kiosk.piper_worker.NOISE_SCALE), so one rendering is enough.
+
+With `--texts FILE` (benchmarks/data/lexicon_dev.txt) the texts are development sentences
+instead of the content's: an entry tried there and then checked once on the content has not
+been tuned on the sentences the intelligibility benchmark reads.
 """
 
 from __future__ import annotations
@@ -48,10 +52,14 @@ def with_ipa(lexicon: Mapping[str, LexiconEntry], word: str, ipa: str) -> dict[s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("entries", nargs="+", metavar="WORD=IPA")
-    parser.add_argument("--times", type=int, default=6, help="renderings of each text")
+    parser.add_argument("--times", type=int, default=1, help="renderings of each text")
+    parser.add_argument("--texts", type=Path, help="one text per line instead of the content's")
     args = parser.parse_args()
     library = load_library(BUNDLED_CONTENT / "en")
     texts, domain = content_texts(library), domain_words(library)
+    if args.texts:
+        lines = args.texts.read_text(encoding="utf-8").splitlines()
+        texts = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     rate = Settings().rate_wpm
     synth = PiperSynthesizer(Path(tempfile.mkdtemp(prefix="kiosk-lexicon-ab-")), find_voice(""))
     listener = Listener()
@@ -75,6 +83,9 @@ def main() -> int:
                       f"/{said}, meaning-changing errors {len(score.changes)}")
                 for change, text, heard in score.changes:
                     print(f"    {change}: {text!r} -> {heard!r}")
+                for missed, text, heard in score.misheard:
+                    if missed == word:
+                        print(f"    missed: {text!r} -> {heard!r}")
             sys.stdout.flush()
     finally:
         listener.close()
