@@ -227,8 +227,11 @@ def test_the_bundled_lexicon_says_the_negation_in_full_with_either_apostrophe(
     # "Benign" opening a line was heard as "The nine": a schwa, stress on the second syllable.
     ("Benign or a sign of cancer", "bᵻnˈaɪn ɔːɹ", "bəˈnaɪn ɔːɹ"),
     ("benign", "bᵻnˈaɪn", "bəˈnaɪn"),
-    # "a noncancerous change" opening a line was heard as "And not cancers": "non" stressed.
-    ("a noncancerous change in your breast", "ɐ nˌɑːŋkˈænsɚɹəs", "ɐ nˈɑːnkˈænsɚɹəs"),
+    # "a noncancerous change" opening a line was heard as "And not cancers": "non" stressed,
+    # and a word break after it.
+    ("a noncancerous change in your breast", "ɐ nˌɑːŋkˈænsɚɹəs", "ɐ nˈɑːn kˈænsɚɹəs"),
+    # "fibroadenoma" was heard "fibro-weddingoma": a word break after "fibro".
+    ("such as a fibroadenoma or breast cyst", "ɐ fˌɪbɹədənˈoʊmə", "ɐ fˌaɪbɹoʊ ˌædɪnˈoʊmə"),
     # Said in full: "are not".
     ("Calcifications that appear benign aren’t usually biopsied.", "ˌɑːɹnt jˈuːʒuːəli",
      "ɑːɹ nˌɑːt jˈuːʒuːəli"),
