@@ -314,7 +314,6 @@ class Score:
     words: int = 0
     domain: int = 0
     domain_heard: int = 0
-    missed: Counter[str] = field(default_factory=Counter)
     #: (domain word, the content text, what the listener wrote) for each miss.
     misheard: list[tuple[str, str, str]] = field(default_factory=list)
     changes: list[tuple[str, str, str]] = field(default_factory=list)
@@ -333,10 +332,14 @@ class Score:
                 self.domain += 1
                 self.domain_heard += ok
                 if not ok:
-                    self.missed[word] += 1
                     self.misheard.append((word, text, heard.strip()))
         for change in meaning_changes(ref, hyp):
             self.changes.append((change, text, heard.strip()))
+
+    @property
+    def missed(self) -> Counter[str]:
+        """How often each domain word was missed."""
+        return Counter(word for word, _, _ in self.misheard)
 
     @property
     def wer(self) -> float:
