@@ -109,6 +109,9 @@ class Action(StrEnum):
     READ_SECTION = "read_section"
     #: After an answer: open the microphone for another question.
     ASK_ANOTHER = "ask_another"
+    #: A touch or key that asks for nothing: someone is there, so the idle clock starts again.
+    #: Not counted in the usage figures.
+    PRESENCE = "presence"
 
 
 #: The actions a visitor may also ask for by voice ([actions] in commands.toml).

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from unittest.mock import patch
 
 import pytest
 
 from kiosk.config import Settings
 from kiosk.controller import Controller, Screen, Speech
 from kiosk.events import Event, EventType, event
-from kiosk.intents import Intent, IntentName
+from kiosk.intents import Action, Intent, IntentName, UiRequest
 from kiosk.library import Library
 from kiosk.understanding import passage_text
 from tests.fakes import FakeListener, FakeSpeaker
@@ -433,6 +434,32 @@ def test_idle_warning_continue_extends_the_visit(rig: Rig) -> None:
     rig.clock.now += s.idle_warning_s + 1
     c.tick()
     assert c.state.screen is Screen.TOPIC
+
+
+def test_a_stray_touch_or_key_is_presence_through_the_one_door(rig: Rig) -> None:
+    """A touch or key that asks for nothing still means someone is there: it goes through
+    handle() like every input, clears the idle warning silently, is not counted and does not
+    start speech mode."""
+    c, s = rig.controller, rig.settings
+    c.handle(Intent(IntentName.TOPIC, topic="calcifications"))
+    rig.speaker.play_to_end()
+    rig.clock.now += s.idle_timeout_s - s.idle_warning_s + 1
+    c.tick()
+    assert c.state.idle_seconds_left is not None
+    rig.speaker.play_to_end()
+    spoken = len(rig.speaker.spoken)
+    with patch.object(Controller, "handle", autospec=True, side_effect=Controller.handle) as door:
+        c.note_activity("keypad")
+        c.key("no such action")  # not in the keypad table: presence too
+    presence = UiRequest(Action.PRESENCE)
+    assert [call.args[1:] for call in door.call_args_list] == [(presence, "keypad")] * 2
+    assert c.state.idle_seconds_left is None
+    assert len(rig.speaker.spoken) == spoken  # nothing said
+    assert not c.state.speech_mode
+    assert "presence" not in str(c.usage.days())
+    rig.clock.now += s.idle_timeout_s - 1
+    c.tick()
+    assert c.state.screen is Screen.TOPIC  # the idle clock started again at the key
 
 
 def test_listening_to_speech_is_not_idle(rig: Rig) -> None:

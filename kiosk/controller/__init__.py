@@ -94,6 +94,7 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
             Action.ADJUST: lambda _target: self._adjust(),
             Action.READ_SECTION: lambda _target: self._read_answer_section(),
             Action.ASK_ANOTHER: self._talk,
+            Action.PRESENCE: lambda _target: None,  # handle() has already restarted the clock
         }
 
     # ----- inputs: every one comes through handle() --------------------------------------
@@ -103,7 +104,8 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         actions (kiosk.intents.Action), and the way it came in (touch, keypad or voice)."""
         self._channel = channel
         self._activity()
-        if channel == "keypad" and not self._state.speech_mode:
+        presence = isinstance(request, UiRequest) and request.action is Action.PRESENCE
+        if channel == "keypad" and not presence and not self._state.speech_mode:
             self._set(speech_mode=True)  # any keypad use starts speech mode, as EZ Access does
         self.usage.intent(self._usage_name(request), channel)
         self._dispatch(request)
@@ -124,11 +126,7 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
 
     def key(self, action: str) -> None:
         """A keypad action from settings.keypad (up, down, activate, back, help, talk, ...)."""
-        request = KEYPAD.get(action)
-        if request is None:
-            self.note_activity()
-            return
-        self.handle(request, "keypad")
+        self.handle(KEYPAD.get(action, UiRequest(Action.PRESENCE)), "keypad")
 
     def activate(self, target: str) -> None:
         """Do what the control `target` does (by touch, unless `handle` is told otherwise)."""
@@ -146,11 +144,17 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         """Touch-to-hear on text that is not a control: speak it as shown."""
         self.handle(UiRequest(Action.READ_TEXT, text))
 
+    def note_activity(self, channel: str = "touch") -> None:
+        """Any touch or key, even one that does nothing else, means someone is there."""
+        self.handle(UiRequest(Action.PRESENCE), channel)
+
     def _usage_name(self, request: Request) -> str:
         """What an input is counted as: a control by what it does, not by "activate"."""
         if isinstance(request, Intent) and request.action is not None:
             return request.action.value  # "where am I" by voice counts as where_am_i
         if isinstance(request, UiRequest):
+            if request.action is Action.PRESENCE:
+                return ""  # not a request for anything: not counted
             if request.action is Action.ACTIVATE:
                 target = request.target or self._state.focus
                 if target is None:

@@ -64,10 +64,6 @@ class VisitMixin(ControllerCore):
         """Whether someone is using the kiosk (a visit started and has not timed out)."""
         return self._visit.active
 
-    def note_activity(self) -> None:
-        """Any touch or key, even one that does nothing else, means someone is there."""
-        self._activity()
-
     def _extend_visit(self) -> None:
         self._silence()
         self._say("prompt.continued")

@@ -417,7 +417,7 @@ def build_app_class() -> type:
             if action is not None:
                 controller.key(action)
             else:
-                controller.note_activity()
+                controller.note_activity("keypad")
             return True
 
         def open_staff_panel(self) -> None:
