@@ -119,7 +119,7 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
     """Inside the kiosk's process: run the visits on its UI thread, print one JSON line."""
     from benchmarks.memory import mappings_kb  # noqa: F401  (here, not at the warm-up's sample)
     from kiosk.config import Settings
-    from kiosk.ui.app import create_app
+    from kiosk.ui.run import create_app
     from tests.support.microphone import MicrophoneFeeder
     from tests.support.speech_fixtures import pad, synthesize
 
@@ -153,7 +153,8 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
         Window.dispatch("on_key_down", code, 0, None, [])
 
     def visit(number: int) -> Iterator[float]:
-        ctrl = app.controller
+        ctrl, library = app.controller, app.library
+        assert ctrl is not None and library is not None, "visits start once content has loaded"
         # Quicker than a visitor: every request cuts the speech of the one before, which
         # stresses the speaker as much as patience would not.
         ctrl.activate("topic:calcifications" if number % 2 else "topic:second-opinions")
@@ -163,7 +164,7 @@ def child(visits: int, fifo: Path, folder: Path, trace: int = 0) -> None:
         press("activate")
         yield 0.04
         topic = ctrl.state.topic or "calcifications"
-        section = app.library.topic(topic).sections[number % 2].id
+        section = library.topic(topic).sections[number % 2].id
         ctrl.activate(f"section:{topic}/{section}")
         yield 0.1
         if number % VOICE_EVERY == 0:

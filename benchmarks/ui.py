@@ -171,14 +171,20 @@ def child(seconds: float, diagnose_ms: float | None = None, profile: bool = True
     import psutil
 
     from kiosk.config import Settings
+    from kiosk.controller import Controller
     from kiosk.events import EventType, event
     from kiosk.intents import Intent, IntentName
-    from kiosk.ui.app import create_app
+    from kiosk.ui.run import create_app
 
     created = psutil.Process().create_time()
     settings = replace(Settings(), fullscreen=False)
     app = create_app(settings, size=(1920, 1080))
     from kivy.clock import Clock
+
+    def loaded() -> Controller:
+        """The app's controller (the phases run once the content has loaded)."""
+        assert app.controller is not None, "the content has not loaded"
+        return app.controller
 
     result: dict[str, Any] = {"phases": {}, "redraws": {}}
     frames: list[float] = []
@@ -208,27 +214,27 @@ def child(seconds: float, diagnose_ms: float | None = None, profile: bool = True
             action()
 
     def speak() -> None:
-        app.controller.activate("section:calcifications/two-types")
+        loaded().activate("section:calcifications/two-types")
 
     def listen() -> None:
-        app.controller.handle(Intent(IntentName.STOP))
-        app.controller.talk()
+        loaded().handle(Intent(IntentName.STOP))
+        loaded().talk()
 
     def text_size() -> None:
         """Press Text size once a second up to the largest size, as a visitor would."""
-        controller = app.controller
+        controller = loaded()
         steps = controller.settings.text_scale_steps
         for step in range(steps):
             Clock.schedule_once(lambda _dt: controller.activate("text_size"),
                                 step * min(1.0, seconds / (steps + 1)))
 
     def scroll() -> None:
-        app.controller.activate("section:calcifications/two-types")
+        loaded().activate("section:calcifications/two-types")
         Clock.schedule_interval(lambda _dt: move_highlight(), 0.1)
 
     def move_highlight() -> None:
         """Play the speaker's part: report the next sentence as heard, as playback would."""
-        controller = app.controller
+        controller = loaded()
         current = controller.state
         if current.topic is None or current.section is None:
             return

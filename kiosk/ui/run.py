@@ -1,5 +1,6 @@
 """`kiosk run`: the app in a real window, with SDL's signal handling kept out of the way and
-SIGTERM and SIGINT closing it as a staff exit does."""
+SIGTERM and SIGINT closing it as a staff exit does; and `create_app`, which configures Kivy for
+a kiosk before the app's module (and with it Kivy's window) is imported."""
 
 from __future__ import annotations
 
@@ -7,13 +8,45 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Settings
-from kiosk.ui import display
-from kiosk.ui.app import create_app
+from kiosk.startup import EngineFactory, default_engines
+from kiosk.ui import display, lockdown
+from kiosk.worker_memory import map_large_blocks
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
+
+#: Blocks from this size up get a mapping of their own, given back to the system when freed.
+LARGE_BLOCK_BYTES = 64 * 1024
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engines: EngineFactory = default_engines,
+    clock: Callable[[], float] = time.monotonic,
+    size: tuple[int, int] | None = None,
+) -> KioskApp:
+    """Configure Kivy for a kiosk and build the app (not yet running)."""
+    # glibc raises its mmap threshold each time a large block (a sentence's audio, a texture's
+    # pixels) is freed, so later ones come from the heap, whose freed pieces were kept: over
+    # 594 soak visits the kiosk grew 10.3 MB with it, 2.8 MB with a fixed 64 KB threshold
+    # (docs/install.md, "Soak"). Such blocks are then mapped and unmapped whole.
+    map_large_blocks(LARGE_BLOCK_BYTES)
+    fill_screen = settings.fullscreen and size is None
+    if fill_screen:
+        size = display.desktop_size()
+        log.info("ui: filling the display, %s", f"{size[0]}x{size[1]}" if size else "size unknown")
+    lockdown.configure(fill_screen, size)
+    from kiosk.ui.app import KioskApp  # Kivy's window is made as it is imported: only now
+
+    return KioskApp(settings, engines=engines, clock=clock)
 
 
 def run_kiosk(settings: Settings) -> int:

@@ -25,13 +25,13 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from kiosk.config import Settings
 from kiosk.events import Event, EventType
-from kiosk.ui.app import create_app
+from kiosk.ui.run import create_app
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.xvfb import send_keys, window_ids
 from tests.ui.driver import Observer
@@ -137,7 +137,8 @@ class Visit:
             self.log.add(item)
             original(item)
 
-        self.app.engine_sink = logged  # the engines get this sink when they are built
+        # The engines get this sink when they are built (a method replaced, hence Any).
+        cast(Any, self.app).engine_sink = logged
         self.error = ""
         self.sounds: dict[str, dict[str, float]] = {}
         self.voice_attempts: list[Any] = []
@@ -205,8 +206,9 @@ class Visit:
         obs.check("start", "real listener", type(app.listener).__name__, "==",
                   "MicrophoneListener")
         # The player's own flag: its stream is open and its callbacks are running.
-        yield from self.until(lambda: app.speaker._output.available is True, 20)
-        obs.check("start", "sound output open", app.speaker._output.available, "==", True)
+        output = cast(Any, app.speaker)._output  # the real KioskSpeaker's player (checked above)
+        yield from self.until(lambda: output.available is True, 20)
+        obs.check("start", "sound output open", output.available, "==", True)
         yield 0.3
         state = self.ctrl.state
         obs.check("start", "welcome screen", app.root.manager.current, "==", "welcome")
