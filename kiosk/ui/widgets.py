@@ -167,6 +167,10 @@ class KioskButton(PacedLabel):
     pressed = BooleanProperty(False)
     large = BooleanProperty(False)  # a topic tile: bigger text, twice the height
     ring = NumericProperty(3)  # outline width: thick when focused
+    #: The height its text and the touch-target size need (widgets.kv); it is drawn at least
+    #: `row_height` tall, which a ButtonGrid sets to the tallest of its row.
+    natural_height = NumericProperty(0)
+    row_height = NumericProperty(0)
     router = ObjectProperty(None, allownone=True)  # a TouchRouter: the app (widgets.kv)
 
     def on_touch_down(self, touch: Any) -> bool:
@@ -193,7 +197,12 @@ class KioskButton(PacedLabel):
 
 
 class ButtonGrid(GridLayout):  # type: ignore[misc]
-    """A grid whose column count follows its width, so buttons reflow when text grows."""
+    """A grid whose column count follows its width, so buttons reflow when text grows.
+
+    It has no more columns than buttons: an empty column still takes its spacing, so four
+    buttons in a grid of seven columns stopped short of the grid's right edge. The buttons of
+    a row are as tall as the tallest (a label that wraps to two lines makes the whole row
+    taller, not one button)."""
 
     min_cell_em = NumericProperty(8.0)  # a column needs about this many body-text ems
     max_cols = NumericProperty(4)
@@ -202,11 +211,32 @@ class ButtonGrid(GridLayout):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bind(width=self._reflow, min_cell_em=self._reflow, max_cols=self._reflow,
-                  em=self._reflow)
+                  em=self._reflow, children=self._reflow)
 
     def _reflow(self, *_args: Any) -> None:
         fits = int(max(1.0, self.width) // max(1.0, self.em * self.min_cell_em))
-        self.cols = max(1, min(int(self.max_cols), fits))
+        self.cols = max(1, min(int(self.max_cols), fits, len(self.children) or 1))
+        self._even_rows()
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        super().add_widget(widget, *args, **kwargs)
+        if isinstance(widget, KioskButton):
+            widget.bind(natural_height=self._even_rows)
+
+    def remove_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        super().remove_widget(widget, *args, **kwargs)
+        if isinstance(widget, KioskButton):
+            widget.unbind(natural_height=self._even_rows)
+            widget.row_height = 0
+
+    def _even_rows(self, *_args: Any) -> None:
+        buttons = [c for c in reversed(self.children) if isinstance(c, KioskButton)]
+        cols = max(1, int(self.cols or 1))
+        for start in range(0, len(buttons), cols):
+            row = buttons[start:start + cols]
+            tallest = max(button.natural_height for button in row)
+            for button in row:
+                button.row_height = tallest
 
 
 class ClipScroll(ScrollView):  # type: ignore[misc]
