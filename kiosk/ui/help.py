@@ -8,6 +8,7 @@ small landscape window at a large text size rather than shrink the keypad's text
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,8 @@ from kiosk.ui.widgets import BodyText, KioskScreen
 EXAMPLE_SEPARATOR = "·"
 
 
-class FittedText(BodyText):
-    """A short text as wide as its words (at most its column): a heading, a chip.
-
-    Its width is worked out from the font (nothing drawn), not from the column: when the
-    text size changes and the column with it, the new width is known at once, and text
-    rendered at the old size never stands wider than its box while it waits to be
-    rendered again (widgets.TextPacer)."""
+class MeasuredText(BodyText):
+    """A text that knows how wide it is on one line, from the font (nothing drawn)."""
 
     natural_width = NumericProperty(0.0)  # the text on one line, padding included
 
@@ -41,6 +37,56 @@ class FittedText(BodyText):
         left, _top, right, _bottom = self.padding
         self.natural_width = (text_width(self.text, self.font_size, self.bold) + left + right + 2
                               if self.text else 0.0)
+
+
+class FittedText(MeasuredText):
+    """A short text as wide as its words (at most its column): a heading, a chip.
+
+    Its width is worked out from the font (nothing drawn), not from the column: when the
+    text size changes and the column with it, the new width is known at once, and text
+    rendered at the old size never stands wider than its box while it waits to be
+    rendered again (widgets.TextPacer)."""
+
+
+class BalancedText(MeasuredText):
+    """A sentence too long for one line of `room`, wrapped into lines of about the same
+    length: "... and touch it twice to choose" over a last line of "it." read as a mistake.
+    `balanced_width` (its width, help.kv) is the narrowest at which it takes no more lines
+    than at `room`, worked out from the font as FittedText's is."""
+
+    room = NumericProperty(1.0)
+    balanced_width = NumericProperty(1.0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(natural_width=self._balance, room=self._balance)
+        self._balance()
+
+    def _balance(self, *_args: Any) -> None:
+        room = max(1.0, self.room)
+        if self.natural_width <= room:
+            self.balanced_width = max(1.0, self.natural_width)
+            return
+        left, _top, right, _bottom = self.padding
+        lines = math.ceil(self.natural_width / room)
+        space = text_width(" ", self.font_size, self.bold)
+        words = [text_width(word, self.font_size, self.bold) for word in self.text.split()]
+        width = self.natural_width / lines
+        while width < room and wrapped_lines(words, space, width - left - right - 2) > lines:
+            width += space
+        # A space's width to spare: Kivy's own wrapping need not round as this does.
+        self.balanced_width = min(room, width + space)
+
+
+def wrapped_lines(words: list[float], space: float, width: float) -> int:
+    """How many lines words of these widths take, wrapped at `width` a word at a time."""
+    lines, used = 1, 0.0
+    for word in words:
+        if used and used + space + word > width:
+            lines, used = lines + 1, word
+        else:
+            used = used + space + word if used else word
+    return lines
 
 
 class HelpHeading(FittedText):
@@ -76,10 +122,13 @@ class HelpScreen(KioskScreen):
     say_items = ListProperty([])
     #: The keypad beside the things to say (landscape), or above them (portrait); help.kv.
     wide = BooleanProperty(True)
+    #: How wide the things to say are: the widest chip, or their heading (help.kv gives them
+    #: this much beside the keypad).
+    say_width = NumericProperty(0.0)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self._examples: list[SayExample] = []
+        super().__init__(**kwargs)
 
     def grid_for(self, target: str) -> str | None:
         return None if target == "continue" else "bar"
@@ -109,12 +158,27 @@ class HelpScreen(KioskScreen):
         box = self.ids.examples
         while len(self._examples) < len(items):
             chip = SayExample()
+            chip.bind(natural_width=self._measure_say)
             self._examples.append(chip)
             box.add_widget(chip)
         while len(self._examples) > len(items):
-            box.remove_widget(self._examples.pop())
+            chip = self._examples.pop()
+            chip.unbind(natural_width=self._measure_say)
+            box.remove_widget(chip)
         for chip, item in zip(self._examples, items, strict=True):
             chip.text = item
+        self._measure_say()
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self.ids.say_heading.bind(natural_width=self._measure_say)
+        self._measure_say()
+
+    def _measure_say(self, *_args: Any) -> None:
+        widths = [chip.natural_width for chip in self._examples]
+        heading = self.ids.get("say_heading")
+        if heading is not None:
+            widths.append(heading.natural_width)
+        self.say_width = max(widths, default=0.0)
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,4 +1,5 @@
-"""Welcome / attract screen: two large topic tiles, Talk, Listen to this screen, how to start."""
+"""Welcome / attract screen: two large topic tiles, how to start, and Talk, Listen to this screen
+and Help in the bar along the bottom, as on every other screen."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class WelcomeScreen(KioskScreen):
     def grid_for(self, target: str) -> str | None:
         if target == "continue":
             return None
-        return "tiles" if target.startswith("topic:") else "actions"
+        return "tiles" if target.startswith("topic:") else "bar"
 
     def large(self, target: str) -> bool:
         return target.startswith("topic:")
