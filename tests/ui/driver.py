@@ -418,6 +418,20 @@ class Driver:
                                 "that does not scroll")
         return problems
 
+    def over_measure(self) -> list[str]:
+        """Shown texts with a line wider than the reading measure (theme.measure_px: about 70
+        characters of body text), as readable lines; the widest line is Kivy's own layout of
+        the text (its cached lines), not the label's box, which may be wider."""
+        limit = self.app.theme.measure_px
+        problems: list[str] = []
+        for widget in self.visible_texts():
+            lines = getattr(getattr(widget, "_label", None), "_cached_lines", None) or ()
+            widest = max((line.w for line in lines), default=0)
+            if widest > limit + 1:
+                problems.append(f"{_named(widget)}: a line {widest:.0f} px wide, the measure "
+                                f"{limit:.0f} px")
+        return problems
+
     def text_contrasts(self) -> list[tuple[float, str]]:
         """The contrast of each shown text whose middle is in view against what is drawn behind
         it, from the colours the widgets draw with (the theme's): the window's clear colour,

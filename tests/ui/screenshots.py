@@ -5,7 +5,8 @@ screenshot test and the geometry test.
 window at 1920x1080 and 1080x1920, each on a private Xvfb display, and writes its screenshots
 into docs/screenshots/: the pictures in the docs, and the references that
 tests/ui/test_screenshots.py compares each screen with. tests/ui/test_geometry.py asserts what
-the same runs measured from the widgets at each stop (touch targets, clipped text, contrast).
+the same runs measured from the widgets at each stop (touch targets, clipped text, line length,
+contrast).
 
 The tour (`python -m tests.ui.screenshots --tour 1920x1080 --out DIR`, in a child process:
 Kivy has one window per process) visits every screen and state three times: at the normal text
@@ -58,8 +59,8 @@ def shot_path(name: str, size: tuple[int, int]) -> Path:
 
 class ScreenTour(Driver):
     """Walks every screen and state; at each, measures the geometry (as checks of the flows
-    geometry:targets, geometry:clipping, geometry:contrast, geometry:measured) and, for SHOTS,
-    takes the screenshot."""
+    geometry:targets, geometry:clipping, geometry:measure, geometry:contrast,
+    geometry:measured) and, for SHOTS, takes the screenshot."""
 
     def __init__(self, size: tuple[int, int], out: Path) -> None:
         super().__init__(size, out, None)
@@ -219,6 +220,7 @@ class ScreenTour(Driver):
         smallest = self.settings.screen_dpi / 2.54 * 2
         obs.check("geometry:targets", name, self.small_targets(smallest), "==", [])
         obs.check("geometry:clipping", name, self.cut_off(), "==", [])
+        obs.check("geometry:measure", name, self.over_measure(), "==", [])
         obs.check("geometry:contrast", name,
                   [f"{ratio}:1 {what}" for ratio, what in contrasts if ratio < need], "==", [])
         obs.check("geometry:measured", f"{name}: texts measured", len(contrasts), ">=", 1)

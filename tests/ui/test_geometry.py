@@ -7,6 +7,9 @@ tests/ui/screenshots.py, whose runs the screenshot test shares).
 * no text is cut off: no text larger than its box, none outside the window, none sideways
   outside its scroll area or outside what its scroll area scrolls over, none squeezed to
   nothing or left undrawn (tests/ui/driver.py: Driver.cut_off);
+* no line of text is wider than the reading measure, about 70 characters of body text
+  (theme.measure_px; at the largest size that is wider than the window): every screen reads
+  like the reader (Driver.over_measure);
 * every text in view has a contrast of at least 4.5:1 against what is drawn behind it, 7:1 in
   high contrast, from the colours the widgets draw with (Driver.text_contrasts).
 
@@ -76,6 +79,14 @@ def test_no_text_is_cut_off(
 ) -> None:
     cut = measured(tours, size, "clipping", state)
     assert cut == [], f"{state} at {size[0]}x{size[1]}: text cut off: " + "; ".join(cut)
+
+
+@pytest.mark.parametrize(("size", "state"), cases("measure"))
+def test_no_line_is_longer_than_the_measure(
+    size: tuple[int, int], state: str, tours: dict[tuple[int, int], Future[Report]]
+) -> None:
+    long = measured(tours, size, "measure", state)
+    assert long == [], f"{state} at {size[0]}x{size[1]}: lines past the measure: " + "; ".join(long)
 
 
 @pytest.mark.parametrize(("size", "state"), cases("contrast"))

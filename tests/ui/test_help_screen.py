@@ -36,6 +36,20 @@ def lookup(key: str) -> str | None:
 # ----- without a window -----------------------------------------------------------------
 
 
+def test_words_wrap_a_word_at_a_time() -> None:
+    """What BalancedText counts on to find the narrowest width that keeps a sentence to as
+    many lines as at its full room."""
+    from kiosk.ui.help import wrapped_lines
+
+    words = [40.0, 30.0, 50.0, 20.0]  # with spaces of 10: 40+10+30 = 80, +10+50 = 140
+    assert wrapped_lines(words, 10.0, 1000.0) == 1
+    assert wrapped_lines(words, 10.0, 170.0) == 1  # 40 30 50 20: 170 exactly
+    assert wrapped_lines(words, 10.0, 169.0) == 2  # 40 30 50 | 20
+    assert wrapped_lines(words, 10.0, 80.0) == 2  # 40 30 | 50 20
+    assert wrapped_lines(words, 10.0, 79.0) == 4  # every word alone
+    assert wrapped_lines([200.0], 10.0, 50.0) == 1  # a word wider than the line stays whole
+
+
 def test_a_key_legend_is_the_key_string_then_the_button_string_then_the_action_name() -> None:
     assert legend("up", lookup) == "Up"  # key.up, before button.up
     assert legend("talk", lookup) == "Talk"  # no key.talk: button.talk
