@@ -9,6 +9,7 @@ from kiosk.ui.keypad import key_codes
 from kiosk.ui.theme import (
     HIGH_CONTRAST,
     STANDARD,
+    Palette,
     body_px,
     contrast_ratio,
     hex_rgb,
@@ -32,9 +33,18 @@ def test_every_text_pair_meets_its_contrast(palette: object, minimum: float) -> 
         assert contrast_ratio(hex_rgb(ink), hex_rgb(paper)) >= minimum, name
 
 
-def test_focus_ring_stands_out_from_the_background() -> None:
-    for palette in (STANDARD, HIGH_CONTRAST):
-        assert contrast_ratio(hex_rgb(palette.focus), hex_rgb(palette.background)) >= 3.0
+@pytest.mark.parametrize("palette", [STANDARD, HIGH_CONTRAST], ids=["standard", "high-contrast"])
+def test_the_focused_control_changes_by_at_least_3_to_1(palette: Palette) -> None:
+    """WCAG's focus appearance: where a control is focused, its ring (drawn over its fill) or its
+    fill changes by at least 3:1, for an ordinary control and a primary one; and the focused
+    control stands out by 3:1 from the page and from the dark overlays it may sit on."""
+    def ratio(first: str, second: str) -> float:
+        return contrast_ratio(hex_rgb(first), hex_rgb(second))
+
+    for fill in (palette.button, palette.primary):
+        assert max(ratio(palette.focus_ring, fill), ratio(palette.focus, fill)) >= 3.0, fill
+    for page in (palette.background, palette.overlay):
+        assert max(ratio(palette.focus_ring, page), ratio(palette.focus, page)) >= 3.0, page
 
 
 @pytest.mark.parametrize(("size", "expected"), [((1920, 1080), 32), ((1280, 800), 32),
