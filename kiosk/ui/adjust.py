@@ -8,11 +8,11 @@ draws them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
+from kiosk.controller import Controller
 from kiosk.ui.idle import ModalOverlay
 from kiosk.ui.widgets import KioskButton
 
@@ -29,7 +29,7 @@ class AdjustPanel(ModalOverlay):
     text_size = StringProperty("")
     contrast = StringProperty("")
 
-    def refresh(self, ctrl: Any) -> None:
+    def refresh(self, ctrl: Controller) -> None:
         state = ctrl.state
         self.shown = state.adjusting
         if not self.shown:

@@ -15,6 +15,7 @@ from typing import Any
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
+from kiosk.controller import Controller
 from kiosk.ui.keypad_view import KeypadView, text_width
 from kiosk.ui.widgets import BodyText, KioskScreen
 
@@ -97,7 +98,7 @@ class SayExample(FittedText):
     """One thing you can say, drawn as a chip."""
 
 
-def text_or_none(ctrl: Any, key: str) -> str | None:
+def text_or_none(ctrl: Controller, key: str) -> str | None:
     """The interface string `key`, or None when the strings have none (a string only some
     versions of the strings have, or an action's legend that was never written)."""
     try:
@@ -142,7 +143,7 @@ class HelpScreen(KioskScreen):
         """The chips of things to say, in order."""
         return list(self._examples)
 
-    def refresh_content(self, ctrl: Any) -> None:
+    def refresh_content(self, ctrl: Controller) -> None:
         def lookup(key: str) -> str | None:
             return text_or_none(ctrl, key)
 

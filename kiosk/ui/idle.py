@@ -12,6 +12,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
+from kiosk.controller import Controller
 from kiosk.ui.widgets import KioskButton
 
 
@@ -37,7 +38,7 @@ class ModalOverlay(FloatLayout):  # type: ignore[misc]
 class IdleOverlay(ModalOverlay):
     """Covers the screen while the idle warning runs; any touch on it continues the visit."""
 
-    def refresh(self, ctrl: Any) -> None:
+    def refresh(self, ctrl: Controller) -> None:
         left = ctrl.state.idle_seconds_left
         self.shown = left is not None
         if left is not None:

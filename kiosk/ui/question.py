@@ -6,10 +6,10 @@ The controller decides when to ask and what the answer does; this only draws it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kivy.lang import Builder
 
+from kiosk.controller import Controller
 from kiosk.ui.idle import ModalOverlay
 from kiosk.ui.widgets import KioskButton
 
@@ -17,7 +17,7 @@ from kiosk.ui.widgets import KioskButton
 class QuestionOverlay(ModalOverlay):
     """Covers the screen while the kiosk waits for yes or no; other touches do nothing."""
 
-    def refresh(self, ctrl: Any) -> None:
+    def refresh(self, ctrl: Controller) -> None:
         maybe = ctrl.state.maybe
         self.shown = maybe is not None
         if maybe is not None:

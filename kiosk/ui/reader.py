@@ -10,6 +10,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 
+from kiosk.controller import Controller
 from kiosk.ui.pool import WidgetPool
 from kiosk.ui.widgets import KioskScreen, SentenceText
 
@@ -33,7 +34,7 @@ class ReaderScreen(KioskScreen):
     def grid_for(self, target: str) -> str | None:
         return None if target == "continue" else "bar"
 
-    def refresh_content(self, ctrl: Any) -> None:
+    def refresh_content(self, ctrl: Controller) -> None:
         state = ctrl.state
         if state.topic is None or state.section is None:
             return

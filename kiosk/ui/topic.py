@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
+from kiosk.controller import Controller
 from kiosk.ui.widgets import KioskScreen
 
 
@@ -24,7 +24,7 @@ class TopicScreen(KioskScreen):
             return "read_all"
         return "sections" if target.startswith("section:") else "bar"
 
-    def refresh_content(self, ctrl: Any) -> None:
+    def refresh_content(self, ctrl: Controller) -> None:
         topic_id = ctrl.state.topic
         if topic_id is None:
             return

@@ -4,11 +4,11 @@ and Help in the bar along the bottom, as on every other screen."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
+from kiosk.controller import Controller
 from kiosk.ui.widgets import KioskScreen
 
 
@@ -28,7 +28,7 @@ class WelcomeScreen(KioskScreen):
     def large(self, target: str) -> bool:
         return target.startswith("topic:")
 
-    def refresh_content(self, ctrl: Any) -> None:
+    def refresh_content(self, ctrl: Controller) -> None:
         self.title_text = ctrl.text("screen.app_title")
         self.welcome_text = ctrl.text("screen.welcome")
         self.how_text = ctrl.text("screen.how_to_start")

@@ -25,6 +25,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
+from kiosk.controller import Controller
 from kiosk.ui.pool import WidgetPool
 
 FONT_NAME = "AtkinsonHyperlegible"
@@ -289,7 +290,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         """Whether `target` is drawn as a large tile."""
         return False
 
-    def refresh(self, ctrl: Any) -> None:
+    def refresh(self, ctrl: Controller) -> None:
         """Bring the widgets in line with the controller's state."""
         self.refresh_content(ctrl)
         if ctrl.state.adjusting:
@@ -307,7 +308,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         if focused is not None:
             self.scroll_into_view(focused)
 
-    def refresh_content(self, ctrl: Any) -> None:
+    def refresh_content(self, ctrl: Controller) -> None:
         """Update text that is not a control (titles, paragraphs)."""
 
     def grids(self) -> dict[str, ButtonGrid]:
