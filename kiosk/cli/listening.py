@@ -69,7 +69,10 @@ def _recognize_files(args: argparse.Namespace, recognizer: Any) -> int:
                            "answer": None, "confidence": 0.0, "decode_ms": None,
                            "error": f"{name}: {reason}"})
             status = EXIT_PROBLEM
-            _print(fields, args.json)
+            if args.json:
+                _print(fields, as_json=True)
+            else:  # the reason too, not a bare "error": staff need to know what to mend
+                print(f"{name}: error: {reason}", flush=True)
             continue
         start = time.perf_counter()
         intent = recognizer.recognize(samples)

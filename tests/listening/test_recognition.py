@@ -208,6 +208,18 @@ def test_kiosk_recognize_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert lines[4]["intent"] == "error" and "3600 s of audio" in lines[4]["error"]
 
 
+def test_kiosk_recognize_without_json_says_why_a_file_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"garbage")
+    missing = tmp_path / "missing.wav"
+    assert main(["recognize", str(broken), str(missing)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{broken}: error: not a WAV, AIFF or FLAC file"), lines
+    assert lines[1] == f"{missing}: error: No such file or directory", lines
+
+
 @pytest.mark.skipif(shutil.which("sox") is None, reason="sox is installed by `make test`")
 def test_kiosk_recognize_reads_flac_aiff_and_stereo_as_it_reads_mono_wav(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
