@@ -24,6 +24,7 @@ REQUIRED_STRINGS: Mapping[str, frozenset[str]] = MappingProxyType(
         "screen.how_to_start": frozenset(),
         "screen.notice": frozenset(),
         "screen.topic_intro": frozenset({"topic"}),
+        "screen.topic_choose": frozenset(),
         "screen.reader_intro": frozenset({"section"}),
         "screen.help_title": frozenset(),
         "screen.help_voice": frozenset(),

@@ -30,7 +30,8 @@ class TopicScreen(KioskScreen):
             return
         topic = ctrl.library.topic(topic_id)
         self.title_text = topic.title
-        self.intro_text = ctrl.text("screen.topic_intro", topic=topic.title)
+        # The title is the heading just above: the screen does not say it twice.
+        self.intro_text = ctrl.text("screen.topic_choose")
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
