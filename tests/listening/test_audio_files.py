@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -100,10 +101,11 @@ def test_a_flac_that_does_not_give_its_length(chord: Path, tmp_path: Path) -> No
     ],
 )
 def test_damaged_files_say_why_and_nothing_else_is_printed(
-    chord: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], make: object, message: str
+    chord: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], make: Callable[[bytes], bytes],
+    message: str
 ) -> None:
     bad = tmp_path / "bad.ogg"
-    bad.write_bytes(make(sox(chord, tmp_path / "chord.ogg").read_bytes()))  # type: ignore[operator]
+    bad.write_bytes(make(sox(chord, tmp_path / "chord.ogg").read_bytes()))
     capfd.readouterr()
     with pytest.raises(AudioError) as raised:
         read_audio_file(bad, longest_s=30)

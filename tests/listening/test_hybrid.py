@@ -4,14 +4,15 @@ is checked on its own; tests/listening/test_neural.py has the real neural proces
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pytest
 from speech_recognition import AudioData
 
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
-from kiosk.listening.neural import NeuralHeard, RowScore
+from kiosk.listening.neural import UTTERANCE_TIMEOUT_S, NeuralHeard, NeuralRecognizer, RowScore
 from kiosk.listening.recognizer import (
     FAST_PATH_CONFIDENCE,
     NEURAL_MAYBE_LOGPROB,
@@ -25,21 +26,27 @@ from tests.support.speech_fixtures import have_espeak, pad, synthesize
 pytestmark = pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng")
 
 
-class StandInNeural:
+class StandInNeural(NeuralRecognizer):
     """Answers every utterance with one transcript, and records the audio it was given; scores
-    rows from a table (None: the process failed), and records the rows it was asked about."""
+    rows from a table (None: the process failed), and records the rows it was asked about.
 
-    def __init__(self) -> None:
+    A NeuralRecognizer, so the recogniser takes it as it is and mypy checks the methods it
+    stands in for against the real ones; it starts no process (the real `__init__` is not
+    called), so only `transcribe`, `score` and `close`, the recogniser's calls, are usable."""
+
+    def __init__(self) -> None:  # no super().__init__(): no model, no process
         self.answer: NeuralHeard | None = None
         self.heard: list[AudioData] = []
         self.row_totals: dict[str, float] | None = None
         self.rows: list[str] = []
 
-    def transcribe(self, audio: AudioData) -> NeuralHeard | None:
+    def transcribe(self, audio: AudioData, timeout_s: float = UTTERANCE_TIMEOUT_S
+                   ) -> NeuralHeard | None:
         self.heard.append(audio)
         return self.answer
 
-    def score(self, audio: AudioData, rows: list[str]) -> list[RowScore] | None:
+    def score(self, audio: AudioData, rows: Sequence[str],
+              timeout_s: float = UTTERANCE_TIMEOUT_S) -> list[RowScore] | None:
         assert audio in self.heard  # the utterance Whisper heard, still in memory
         self.rows = list(rows)
         if self.row_totals is None:
@@ -55,17 +62,17 @@ class StandInNeural:
 def rig(library: Library) -> Iterator[tuple[Recognizer, StandInNeural]]:
     """A fresh recogniser each test: the decoder adapts to what it heard before."""
     neural = StandInNeural()
-    yield Recognizer(library, neural=neural), neural  # type: ignore[arg-type]
+    yield Recognizer(library, neural=neural), neural
 
 
-def _speech(text: str) -> object:
+def _speech(text: str) -> np.ndarray:
     return pad(synthesize(text, "en-us+klatt", 150))
 
 
 def test_a_sure_command_takes_the_fast_path(rig: tuple[Recognizer, StandInNeural]) -> None:
     recognizer, neural = rig
     neural.heard.clear()
-    intent = recognizer.recognize(_speech("next section please"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("next section please"))
     assert intent.name is IntentName.NEXT and intent.confidence >= FAST_PATH_CONFIDENCE
     assert recognizer.last_path == "fast"
     assert neural.heard == []
@@ -75,7 +82,7 @@ def test_a_question_always_goes_to_the_neural_pass(rig: tuple[Recognizer, StandI
     recognizer, neural = rig
     neural.heard.clear()
     neural.answer = NeuralHeard("Does insurance pay for a second opinion?", -0.3, 0.05, 400.0)
-    intent = recognizer.recognize(_speech("what are breast calcifications"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("what are breast calcifications"))
     assert recognizer.last_path == "neural"
     assert len(neural.heard) == 1
     audio = neural.heard[0]  # the utterance's audio, as it was heard
@@ -89,7 +96,7 @@ def test_a_question_always_goes_to_the_neural_pass(rig: tuple[Recognizer, StandI
 def test_whisper_wins_where_pocketsphinx_is_lost(rig: tuple[Recognizer, StandInNeural]) -> None:
     recognizer, neural = rig
     neural.answer = NeuralHeard("Please speak a little louder.", -0.4, 0.05, 400.0)
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert recognizer.last_path == "neural"
     assert intent.name is IntentName.LOUDER
 
@@ -98,7 +105,7 @@ def test_a_guessing_whisper_is_not_acted_on(rig: tuple[Recognizer, StandInNeural
     recognizer, neural = rig
     neural.answer = NeuralHeard("Please speak a little louder.", NEURAL_MIN_LOGPROB - 0.5,
                                 0.6, 400.0)
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert intent.name is IntentName.NONE
 
 
@@ -107,7 +114,7 @@ def test_without_a_neural_answer_pocketsphinx_still_answers(
 ) -> None:
     recognizer, neural = rig
     neural.answer = None  # the neural process died on this utterance
-    intent = recognizer.recognize(_speech("what are microcalcifications"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("what are microcalcifications"))
     assert recognizer.last_path == "fast-only"
     assert intent.name is IntentName.ASK
 
@@ -117,12 +124,12 @@ def test_a_half_sure_whisper_is_asked_about(rig: tuple[Recognizer, StandInNeural
     recognizer, neural = rig
     neural.answer = NeuralHeard("Please speak a little louder.",
                                 (NEURAL_MIN_LOGPROB + NEURAL_MAYBE_LOGPROB) / 2, 0.3, 400.0)
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert intent.name is IntentName.NONE
     assert intent.maybe is not None and intent.maybe.name is IntentName.LOUDER
     neural.answer = NeuralHeard("Please speak a little louder.", NEURAL_MAYBE_LOGPROB - 0.3,
                                 0.6, 400.0)
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert (intent.name, intent.maybe) == (IntentName.NONE, None)  # a guess is not even asked
 
 
@@ -130,17 +137,17 @@ def test_a_question_is_never_asked_about(rig: tuple[Recognizer, StandInNeural]) 
     recognizer, neural = rig
     neural.answer = NeuralHeard("Does insurance pay for a second opinion?",
                                 (NEURAL_MIN_LOGPROB + NEURAL_MAYBE_LOGPROB) / 2, 0.3, 400.0)
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert (intent.name, intent.maybe) == (IntentName.NONE, None)
 
 
 def test_yes_and_no_are_heard_as_replies(rig: tuple[Recognizer, StandInNeural]) -> None:
     recognizer, neural = rig
     neural.answer = NeuralHeard("Yes, please.", -0.2, 0.05, 300.0)
-    intent = recognizer.recognize(_speech("yes please"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("yes please"))
     assert (intent.name, intent.reply) == (IntentName.NONE, "yes")
     neural.answer = None  # the neural process is down: pocketsphinx hears the reply alone
-    intent = recognizer.recognize(_speech("no"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("no"))
     assert (intent.name, intent.reply) == (IntentName.NONE, "no")
 
 
@@ -162,7 +169,7 @@ def _home_screen_scored(rig: tuple[Recognizer, StandInNeural], below_whisper: fl
     recognizer, neural = rig
     neural.answer = NeuralHeard("Foam screen please.", -0.6, 0.05, 300.0)
     neural.row_totals = {"Foam screen please.": -3.0, "Home screen please.": -3.0 - below_whisper}
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert "Home screen please." in neural.rows and neural.rows[0] == "Foam screen please."
     return intent
 
@@ -191,11 +198,11 @@ def test_a_phrasing_with_a_close_rival_of_another_meaning_is_not_taken(
     neural.answer = NeuralHeard("Go home slower.", -0.6, 0.05, 300.0)
     neural.row_totals = {"Go home slower.": -3.0, "Go home.": -4.0,
                          "Slower.": -4.0 - RESCORE_MIN_MARGIN / 2}
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert {"Go home.", "Slower."} <= set(neural.rows)
     assert intent.name is IntentName.NONE
     neural.row_totals["Slower."] = -4.0 - RESCORE_MIN_MARGIN - 1.0
-    intent = recognizer.recognize(_speech("my phone needs charging"))  # type: ignore[arg-type]
+    intent = recognizer.recognize(_speech("my phone needs charging"))
     assert intent.name is IntentName.HOME
 
 
@@ -206,16 +213,16 @@ def test_barge_in_hears_a_stop_said_over_the_reading(
     sure, else by Whisper, in a sentence of its own next to the leftover reading it writes down."""
     recognizer, neural = rig
     neural.heard.clear()
-    sure = recognizer.hears_stop(_speech("stop"), 0.5)  # type: ignore[arg-type]
+    sure = recognizer.hears_stop(_speech("stop"), 0.5)
     assert sure is not None and sure.name is IntentName.STOP
     assert neural.heard == []  # pocketsphinx alone was enough
     reading = _speech("my phone needs charging")
     neural.answer = NeuralHeard("Your results are sent to your doctor. Please stop.", -0.5,
                                 0.1, 400.0)
-    heard = recognizer.hears_stop(reading, 0.5)  # type: ignore[arg-type]
+    heard = recognizer.hears_stop(reading, 0.5)
     assert heard is not None and heard.name is IntentName.STOP
     for text in ("Your results are sent to your doctor.", "Please don't stop."):
         neural.answer = NeuralHeard(text, -0.5, 0.1, 400.0)
-        assert recognizer.hears_stop(reading, 0.5) is None, text  # type: ignore[arg-type]
+        assert recognizer.hears_stop(reading, 0.5) is None, text
     neural.answer = NeuralHeard("Please stop.", NEURAL_MIN_LOGPROB - 0.3, 0.5, 400.0)
-    assert recognizer.hears_stop(reading, 0.5) is None  # type: ignore[arg-type]
+    assert recognizer.hears_stop(reading, 0.5) is None

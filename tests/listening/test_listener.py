@@ -20,7 +20,12 @@ from kiosk.library import Library
 from kiosk.listening import create_listener
 from kiosk.listening import listener as listener_module
 from kiosk.listening.audio import RATE
-from kiosk.listening.listener import FRAME_SAMPLES, MicrophoneError, MicrophoneListener
+from kiosk.listening.listener import (
+    FRAME_SAMPLES,
+    MicrophoneError,
+    MicrophoneListener,
+    Understands,
+)
 from kiosk.listening.recognizer import Recognizer
 from tests.fakes import FakeSpeaker
 from tests.speech.fakes import EventLog
@@ -242,14 +247,29 @@ class NumberedCanceller:
 
 
 class WindowRecognizer:
-    """Stands in for the Recognizer of the confirming decode: keeps what it was given."""
+    """Stands in for the Recognizer of the confirming decode: keeps what it was given. While
+    the kiosk speaks the listener only asks it to confirm a "stop"; the rest of a recogniser
+    (kiosk.listening.listener.Hearing) says so if it is ever asked."""
 
     def __init__(self) -> None:
         self.given: list[np.ndarray] = []
         self.closed = False
 
+    @property
+    def understanding(self) -> Understands:
+        raise AssertionError("not asked while the kiosk speaks")
+
     def wait_ready(self) -> None:
         pass
+
+    def begin(self) -> None:
+        raise AssertionError("not asked while the kiosk speaks")
+
+    def feed(self, pcm: bytes) -> None:
+        raise AssertionError("not asked while the kiosk speaks")
+
+    def finish(self, neural: bool = True) -> Intent:
+        raise AssertionError("not asked while the kiosk speaks")
 
     def hears_stop(self, samples: np.ndarray, min_confidence: float) -> Intent | None:
         self.given.append(samples.copy())
@@ -271,7 +291,7 @@ def test_a_spotted_stop_is_confirmed_on_the_words_around_the_spot() -> None:
     canceller = NumberedCanceller(spot_at)
     recognizer = WindowRecognizer()
     listener = MicrophoneListener(
-        recognizer, events, mic, barge_in=canceller  # type: ignore[arg-type]
+        recognizer, events, mic, barge_in=canceller
     )
     listener.set_deaf(True)  # the kiosk speaks
     try:

@@ -19,12 +19,14 @@ from kiosk.events import EventType
 from kiosk.intents import IntentName
 from kiosk.library import Library
 from kiosk.listening import build_recognizer, create_listener
+from kiosk.listening.listener import MicrophoneListener
 from kiosk.listening.neural import (
     NeuralError,
     NeuralRecognizer,
     default_model_dir,
     vocabulary_prompt,
 )
+from kiosk.listening.recognizer_process import RecognizerProcess
 from tests.speech.fakes import EventLog
 from tests.support.microphone import MicrophoneFeeder
 from tests.support.pulseaudio import PulseAudioServer
@@ -201,7 +203,9 @@ def test_the_live_listener_sends_a_question_through_the_neural_pass(
     listener = create_listener(Settings(), library, events)
     feeder = MicrophoneFeeder(pulse.fifo)
     try:
-        recognizer = listener._recognizer  # type: ignore[attr-defined]
+        assert isinstance(listener, MicrophoneListener)
+        recognizer = listener._recognizer
+        assert isinstance(recognizer, RecognizerProcess)
         listener.start_listening()
         # A voice Whisper hears this question right in ("en-us+klatt" came out "how much does
         # that can depend on cost"): the test is of the path, not of accuracy.

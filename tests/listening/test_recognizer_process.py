@@ -15,7 +15,7 @@ from kiosk.config import Settings
 from kiosk.events import EventType
 from kiosk.intents import IntentName
 from kiosk.library import Library
-from kiosk.listening.barge_in import SPOT_THRESHOLD
+from kiosk.listening.barge_in import SPOT_THRESHOLD, Spotting
 from kiosk.listening.denoise import Denoiser
 from kiosk.listening.listener import MicrophoneListener
 from kiosk.listening.recognizer import STREAM_CHUNK
@@ -65,8 +65,8 @@ def test_its_stop_spotter_spots_stop_and_not_silence_and_survives_a_kill(
     word = np.concatenate([silence, synthesize("stop", "en-us+m3", 150), silence])
     said, quiet = word.astype("<i2").tobytes(), silence.tobytes() * 2
 
-    def spots(spotter: object, pcm: bytes) -> list[bool]:
-        return [spotter.feed_bounded(pcm[i : i + 960]) for i in range(0, len(pcm), 960)]  # type: ignore[attr-defined]
+    def spots(spotter: Spotting, pcm: bytes) -> list[bool]:
+        return [spotter.feed_bounded(pcm[i : i + 960]) for i in range(0, len(pcm), 960)]
 
     try:
         process.wait_ready()

@@ -23,6 +23,7 @@ from kiosk.intents import Intent, IntentName
 from kiosk.library import Library, Section
 from kiosk.listening import create_listener
 from kiosk.speech import create_speaker
+from kiosk.speech.player import Player
 from tests.support.marshal import Marshal
 from tests.support.pulseaudio import PulseAudioServer
 from tests.support.speech_fixtures import have_espeak, pad, synthesize
@@ -52,7 +53,8 @@ def reading_in_the_room(
         speaker = create_speaker(settings, library, marshal)
         listener = create_listener(settings, library, marshal, speaker=speaker)
         try:
-            assert speaker.output.wait_ready(15)  # type: ignore[attr-defined]
+            assert isinstance(speaker.output, Player)
+            assert speaker.output.wait_ready(15)
             controller.attach(speaker, listener)
             section = library.section("calcifications", "benign-or-cancer")
             controller.handle(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -28,7 +29,9 @@ from kiosk.listening.search import (
 from kiosk.words import normalize
 
 
-def _arpa_probability(arpa: str):  # type: ignore[no-untyped-def]
+def _arpa_probability(
+    arpa: str,
+) -> tuple[Callable[[str, tuple[str, ...]], float], list[str]]:
     probs: dict[tuple[str, ...], float] = {}
     backoffs: dict[tuple[str, ...], float] = {}
     order = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -132,10 +133,10 @@ def test_audio_files_read_as_the_same_sound(
     ],
 )
 def test_unreadable_audio_files_say_why(
-    tone: Path, tmp_path: Path, make: object, message: str
+    tone: Path, tmp_path: Path, make: Callable[[Path], bytes], message: str
 ) -> None:
     bad = tmp_path / "bad.audio"
-    bad.write_bytes(make(tone))  # type: ignore[operator]
+    bad.write_bytes(make(tone))
     with pytest.raises(AudioError) as raised:
         read_audio_file(bad, longest_s=30)
     assert message in str(raised.value)
@@ -172,10 +173,10 @@ def cut_format(wav: bytes) -> bytes:
     ],
 )
 def test_unreadable_files_say_why_and_how_to_save_them(
-    tone: Path, make: object, message: str
+    tone: Path, make: Callable[[Path], bytes], message: str
 ) -> None:
     with pytest.raises(AudioError) as raised:
-        read_wav(make(tone))  # type: ignore[operator]
+        read_wav(make(tone))
     assert message in str(raised.value)
     if "cannot be read" in str(raised.value):
         assert "save it as 16-bit PCM WAV" in str(raised.value)
