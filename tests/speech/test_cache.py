@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -29,12 +30,27 @@ def test_entries_round_trip() -> None:
     assert again.words == rendering.words
 
 
+class KeyInputs(TypedDict):
+    """cache_key's arguments."""
+
+    text: str
+    voice: str
+    rate_wpm: int
+    lexicon: str
+    synthesizer: str
+
+
 def test_key_changes_with_every_input() -> None:
-    base = {"text": "Hello.", "voice": "", "rate_wpm": 150, "lexicon": "abc", "synthesizer": "s1"}
-    keys = {cache_key(**base)}  # type: ignore[arg-type]
-    for name, value in (("text", "Hello!"), ("voice", "gmw/en-us"), ("rate_wpm", 170),
-                        ("lexicon", "abd"), ("synthesizer", "s2")):
-        keys.add(cache_key(**{**base, name: value}))  # type: ignore[arg-type]
+    base: KeyInputs = {
+        "text": "Hello.", "voice": "", "rate_wpm": 150, "lexicon": "abc", "synthesizer": "s1"
+    }
+    changed: list[KeyInputs] = [
+        {**base, "text": "Hello!"}, {**base, "voice": "gmw/en-us"}, {**base, "rate_wpm": 170},
+        {**base, "lexicon": "abd"}, {**base, "synthesizer": "s2"},
+    ]
+    keys = {cache_key(**base)}
+    for inputs in changed:
+        keys.add(cache_key(**inputs))
     assert len(keys) == 6
 
 

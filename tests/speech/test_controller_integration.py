@@ -16,6 +16,7 @@ from kiosk.events import EventType
 from kiosk.intents import Intent, IntentName
 from kiosk.library import Library
 from kiosk.speech import create_speaker
+from kiosk.speech.player import Player
 from tests.support.marshal import Marshal
 from tests.support.pulseaudio import PulseAudioServer
 
@@ -34,7 +35,8 @@ def test_controller_reading_follows_the_heard_sentences(
     speaker = create_speaker(settings, library, marshal)
     listener = NullListener(marshal)
     try:
-        assert speaker.output.wait_ready(15)  # type: ignore[attr-defined]
+        assert isinstance(speaker.output, Player)
+        assert speaker.output.wait_ready(15)
         controller.attach(speaker, listener)
         section = library.section("calcifications", "benign-or-cancer")
         recorder = pulse.start_recording()

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -102,7 +103,6 @@ def test_a_worker_killed_mid_sentence_costs_at_most_that_sentence(
         send(request)
         sent.set()
 
-    piper._worker.send = send_and_tell  # type: ignore[method-assign]
     outcome: list[Rendering | SynthesisError] = []
 
     def speak() -> None:
@@ -112,14 +112,12 @@ def test_a_worker_killed_mid_sentence_costs_at_most_that_sentence(
             outcome.append(error)
 
     caplog.set_level(logging.WARNING, logger="kiosk.speech.piper")
-    try:
+    with patch.object(piper._worker, "send", send_and_tell):
         worker = threading.Thread(target=speak)
         worker.start()
         assert sent.wait(30)
         victim.kill()  # as the out-of-memory killer would, mid-synthesis
         worker.join(120)
-    finally:
-        piper._worker.send = send  # type: ignore[method-assign]
     assert len(outcome) == 1
     assert isinstance(outcome[0], SynthesisError) or audible(outcome[0])
     assert "natural voice process ended" in caplog.text

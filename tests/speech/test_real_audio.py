@@ -21,7 +21,7 @@ from kiosk.config import Settings
 from kiosk.events import EventType
 from kiosk.library import Library
 from kiosk.speech import KioskSpeaker, create_speaker
-from kiosk.speech.player import AUDIO_PRIORITY, RETRY_S
+from kiosk.speech.player import AUDIO_PRIORITY, RETRY_S, Player
 from kiosk.speech.synth import Pyttsx3Synthesizer, Rendering
 from tests.speech.fakes import EventLog
 from tests.support.pulseaudio import PulseAudioServer
@@ -54,7 +54,8 @@ def real(pulse: PulseAudioServer, library: Library) -> Iterator[Setup]:
     log = EventLog()
     speaker = create_speaker(settings, library, log)
     try:
-        assert speaker.output.wait_ready(15), "the speaker never reached PulseAudio"  # type: ignore[attr-defined]
+        assert isinstance(speaker.output, Player)
+        assert speaker.output.wait_ready(15), "the speaker never reached PulseAudio"
         yield Setup(speaker, log, settings, scratch)
     finally:
         speaker.close()
@@ -202,7 +203,8 @@ def test_the_audio_callback_runs_at_real_time_priority_where_allowed(real: Setup
     real.speaker.speak(["One moment."])
     real.log.wait_for(EventType.SPEECH_FINISHED, timeout_s=30)
     player = real.speaker.output
-    assert player.realtime is allowed  # type: ignore[attr-defined]
+    assert isinstance(player, Player)
+    assert player.realtime is allowed
     # Exactly one thread asked: the callback's (never the interface's or the speaker's).
     assert len(_threads_at_real_time()) == (1 if allowed else 0)
     assert os.sched_getscheduler(0) == os.SCHED_OTHER

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
 from kiosk.config import Settings
-from kiosk.events import EventType
+from kiosk.events import Event, EventType
 from kiosk.library import Library
 from kiosk.speech.render import library_texts
 from kiosk.speech.speaker import KioskSpeaker
@@ -22,8 +21,8 @@ F = EventType.SENTENCE_FINISHED
 class Rig:
     """A speaker wired to fakes, with the test holding the device's side."""
 
-    def __init__(self, available: bool | None = True, **settings: object) -> None:
-        self.settings = replace(Settings(), **settings)  # type: ignore[arg-type]
+    def __init__(self, available: bool | None = True, settings: Settings | None = None) -> None:
+        self.settings = Settings() if settings is None else settings
         self.output = FakeOutput(available)
         self.renderer = FakeRenderer()
         self.log = EventLog()
@@ -283,8 +282,8 @@ def test_a_failing_event_sink_does_not_stop_the_speaker() -> None:
     made = Rig()
     seen: list[EventType] = []
 
-    def sink(item: object) -> None:
-        seen.append(item.type)  # type: ignore[attr-defined]
+    def sink(item: Event) -> None:
+        seen.append(item.type)
         raise RuntimeError("consumer bug")
 
     made.speaker._sink = sink
