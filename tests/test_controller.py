@@ -46,8 +46,9 @@ class Rig:
         """Everything handed to the speaker, flattened."""
         return [text for batch in self.speaker.spoken for text in batch]
 
-    def intent(self, name: str, **slots: str) -> None:
-        self.controller.handle(Intent(IntentName(name), **slots))  # type: ignore[arg-type]
+    def intent(self, name: str, *, topic: str | None = None, section: str | None = None,
+               answer: str | None = None) -> None:
+        self.controller.handle(Intent(IntentName(name), topic=topic, section=section, answer=answer))
 
 
 @pytest.fixture

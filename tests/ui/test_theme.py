@@ -26,8 +26,8 @@ def test_contrast_ratio_known_values() -> None:
 
 @pytest.mark.parametrize(("palette", "minimum"), [(STANDARD, 4.5), (HIGH_CONTRAST, 7.0)],
                          ids=["standard", "high-contrast"])
-def test_every_text_pair_meets_its_contrast(palette: object, minimum: float) -> None:
-    pairs = palette.text_pairs()  # type: ignore[attr-defined]
+def test_every_text_pair_meets_its_contrast(palette: Palette, minimum: float) -> None:
+    pairs = palette.text_pairs()
     assert len(pairs) >= 7
     for name, (ink, paper) in pairs.items():
         assert contrast_ratio(hex_rgb(ink), hex_rgb(paper)) >= minimum, name
