@@ -218,6 +218,7 @@ def live(seconds: float, leak_percent: int, thresholds: list[float]) -> None:
     from kiosk.intents import IntentName
     from kiosk.listening import create_listener
     from kiosk.speech import create_speaker
+    from kiosk.speech.player import Player
     from tests.support.pulseaudio import PulseAudioServer
 
     library = load_library(BUNDLED_CONTENT / "en")
@@ -230,7 +231,9 @@ def live(seconds: float, leak_percent: int, thresholds: list[float]) -> None:
             settings = replace(Settings(), cache_dir=Path(cache))
             speaker = create_speaker(settings, library, lambda _event: None)
             try:
-                if not speaker.output.wait_ready(15):  # type: ignore[attr-defined]
+                player = speaker.output
+                assert isinstance(player, Player)
+                if not player.wait_ready(15):
                     raise SystemExit("no sound output")
                 for run in ("reading", "stops", "chatter"):
                     stopped: list[float] = []
@@ -278,7 +281,7 @@ def live(seconds: float, leak_percent: int, thresholds: list[float]) -> None:
                     mic = pulse.finish_recording(heard) * 32768.0
                     spans = [(a - mic_start, b - mic_start) for a, b in said]
                     runs[run] = (reference, mic, spans, [t - mic_start for t in stopped])
-                underflows = speaker.output.underflows  # type: ignore[attr-defined]
+                underflows = player.underflows
             finally:
                 speaker.close()
     finally:

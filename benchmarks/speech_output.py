@@ -48,6 +48,10 @@ from kiosk.config import BUNDLED_CONTENT, Settings  # noqa: E402
 from kiosk.content_parser import load_library  # noqa: E402
 from kiosk.events import Event, EventType  # noqa: E402
 from kiosk.speech import KioskSpeaker, create_speaker  # noqa: E402
+from kiosk.speech.piper import FallbackSynthesizer  # noqa: E402
+from kiosk.speech.player import Player  # noqa: E402
+from kiosk.speech.render import Renderer  # noqa: E402
+from kiosk.speech.synth import Pyttsx3Synthesizer  # noqa: E402
 from tests.support.pulseaudio import SINK, PulseAudioServer  # noqa: E402
 
 RATE = 48_000
@@ -247,7 +251,9 @@ def main() -> int:
         # (a) and (b): one speaker, opened once as the kiosk does at start-up.
         events: list[Event] = []
         speaker: KioskSpeaker = create_speaker(settings, library, events.append)
-        if not speaker.output.wait_ready(20):  # type: ignore[attr-defined]
+        player = speaker.output
+        assert isinstance(player, Player)
+        if not player.wait_ready(20):
             print("the kiosk's player did not reach PulseAudio", file=sys.stderr)
             return 1
         floors = []  # the recorder's own start-up while the sink runs (the kiosk keeps it so)
@@ -270,7 +276,10 @@ def main() -> int:
         results["kiosk cached"] = run_requests(
             "cached", probe, texts, args.requests, args.idle_every, kiosk_play, kiosk_finish
         )
-        cache = speaker.renderer.cache  # type: ignore[attr-defined]
+        renderer = speaker.renderer
+        assert isinstance(renderer, Renderer)
+        cache = renderer.cache
+        assert cache is not None
 
         def uncached_play(text: str) -> None:
             cache.clear()
@@ -279,8 +288,9 @@ def main() -> int:
         results["kiosk uncached"] = run_requests(
             "uncached", probe, texts, args.requests, args.idle_every, uncached_play, kiosk_finish
         )
-        extra["underflows"] = speaker.output.underflows  # type: ignore[attr-defined]
-        synth = speaker.renderer.synthesizer  # type: ignore[attr-defined]
+        extra["underflows"] = player.underflows
+        synth = renderer.synthesizer
+        assert isinstance(synth, FallbackSynthesizer | Pyttsx3Synthesizer)
         worker = synth._process
         extra["synth_worker_rss_mb"] = vm_hwm_mb(worker.pid) if worker is not None else float("nan")
         speaker.close()
@@ -296,15 +306,16 @@ def main() -> int:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, **server.env, "TMPDIR": str(scratch)},
         )
-        assert baseline.stdin is not None and baseline.stdout is not None
-        baseline.stdout.readline()
+        stdin, stdout = baseline.stdin, baseline.stdout
+        assert stdin is not None and stdout is not None
+        stdout.readline()
 
         def naive_play(text: str) -> None:
-            baseline.stdin.write(text + "\n")  # type: ignore[union-attr]
-            baseline.stdin.flush()  # type: ignore[union-attr]
+            stdin.write(text + "\n")
+            stdin.flush()
 
         def naive_finish() -> None:
-            baseline.stdout.readline()  # type: ignore[union-attr]  # runAndWait returned
+            stdout.readline()  # runAndWait returned
             deadline = time.monotonic() + 30
             while descendants(baseline.pid) and time.monotonic() < deadline:
                 time.sleep(0.02)  # its aplay is still playing (or yet to start)
@@ -313,7 +324,7 @@ def main() -> int:
             "naive", probe, texts, args.requests, args.idle_every, naive_play, naive_finish
         )
         extra["baseline_rss_mb"] = vm_hwm_mb(baseline.pid)
-        baseline.stdin.close()
+        stdin.close()
         baseline.wait(timeout=10)
     finally:
         server.stop()

@@ -147,8 +147,11 @@ class FrameDiagnostics:
 
     def record(self, phase: str, work: float, cpu: float, marks: list[float],
                profile: Any) -> None:
-        stages = {name: round((b - a) * 1000, 1)
-                  for name, a, b in zip(self.STAGES, marks[:-1], marks[1:], strict=True)}
+        # Milliseconds a stage, and the garbage collector's generations (a list).
+        stages: dict[str, float | list[int]] = {
+            name: round((b - a) * 1000, 1)
+            for name, a, b in zip(self.STAGES, marks[:-1], marks[1:], strict=True)
+        }
         text = ""
         if profile is not None:
             out = io.StringIO()
@@ -158,7 +161,7 @@ class FrameDiagnostics:
             text = out.getvalue()
             text = text[text.find("ncalls"):] if "ncalls" in text else text
         stages["of which garbage collection"] = round(self.gc_ms, 1)
-        stages["generations collected"] = self.gc_generations  # type: ignore[assignment]
+        stages["generations collected"] = self.gc_generations
         self.slow.append({"phase": phase, "work_ms": round(work, 1), "stages": stages,
                           "cpu_ms": round(cpu, 1),
                           "profile": text})
