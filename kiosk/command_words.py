@@ -59,6 +59,10 @@ class CommandWords:
     #: The kiosk's own actions asked for by voice -> the ways of saying them (word for word,
     #: as replies are matched).
     actions: Mapping[Action, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: Words that mean the same in those phrasings only, as `synonyms` ("on" in "what section
+    #: am i on" as "in"): matching stays word for word, so "where is the toilet" stays apart.
+    action_synonyms: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
     #: How patients say the content's things, for answering questions: said phrase -> the
     #: content's words ("change of life" -> ("menopause",)).
     paraphrases: Mapping[tuple[str, ...], tuple[str, ...]] = field(
@@ -114,18 +118,18 @@ def _carriers(
 
 
 def _synonyms(
-    data: Mapping[str, Any], path: Path, problems: list[ContentProblem]
+    data: Mapping[str, Any], path: Path, problems: list[ContentProblem], key: str = "synonyms"
 ) -> Mapping[str, tuple[str, ...]]:
     """ "volume = sound, loudness" -> {"sound": ("volume",), "loudness": ("volume",)}."""
-    value = data.get("synonyms", [])
+    value = data.get(key, [])
     table: dict[str, tuple[str, ...]] = {}
     for entry in value if isinstance(value, list) else [None]:
         meant, equals, others = entry.partition("=") if isinstance(entry, str) else ("", "", "")
         words = [normalize(other) for other in others.split(",")]
         if not (equals and normalize(meant) and words and all(len(w) == 1 for w in words)):
             problems.append(ContentProblem(
-                path, 1, "bad-synonyms",
-                f"synonyms must be a list like \"volume = sound, loudness\" (one word after "
+                path, 1, f"bad-{key}".replace("_", "-"),
+                f"{key} must be a list like \"volume = sound, loudness\" (one word after "
                 f"=, each); got {entry!r}",
             ))
             continue
@@ -229,6 +233,7 @@ def check_commands(language_dir: Path) -> tuple[CommandWords | None, list[Conten
             action: _word_list(actions, str(action), path, problems)
             for action in VOICE_ACTIONS if str(action) in actions
         }),
+        action_synonyms=_synonyms(words, path, problems, "action_synonyms"),
         paraphrases=_paraphrases(words, "paraphrases", path, problems),
         question_forms=_paraphrases(words, "question_forms", path, problems),
     )

@@ -146,14 +146,16 @@ class Understanding:
         # what is left must be a reply word for word ("no more" is still a stop).
         reply_words = {w for phrasings in (*words.replies.values(), *words.actions.values())
                        for p in phrasings for w in self._canonical(p.split())}
+        reply_words |= set(words.action_synonyms)  # "we" in "where are we" is no filler
         self._reply_ignored = (self._fillers - reply_words) | {"please", "thank", "thanks", "you"}
         self._reply_of = {
             tuple(self._reply_core(p.split())): name
             for name, phrasings in words.replies.items() for p in phrasings
         }
         self._reply_of.pop((), None)
+        self._action_synonyms = words.action_synonyms
         self._action_of = {
-            tuple(self._reply_core(p.split())): action
+            self._action_key(p.split()): action
             for action, phrasings in words.actions.items() for p in phrasings
         }
         self._action_of.pop((), None)
@@ -184,6 +186,12 @@ class Understanding:
 
     def _reply_core(self, words: Sequence[str]) -> list[str]:
         return [w for w in self._canonical(words) if w not in self._reply_ignored]
+
+    def _action_key(self, words: Sequence[str]) -> tuple[str, ...]:
+        """A phrasing or an utterance as the actions are matched: a reply's core, with the
+        [words] action_synonyms in place ("which page am i on" as "what section am i in")."""
+        return tuple(token for word in self._reply_core(words)
+                     for token in self._action_synonyms.get(word, (word,)))
 
     def reply(self, text: str) -> str | None:
         """ "yes" or "no" when the text is one of the [replies] in commands.toml, else None."""
@@ -223,7 +231,7 @@ class Understanding:
         reply = self._reply_of.get(tuple(self._reply_core(said)))
         if reply is not None:
             return Intent(IntentName.NONE, confidence=0.0, heard=heard, reply=reply)
-        action = self._action_of.get(tuple(self._reply_core(said)))
+        action = self._action_of.get(self._action_key(said))
         if action is not None:
             return Intent(IntentName.HELP, heard=heard, action=action)
         if not words:

@@ -226,6 +226,37 @@ def test_the_kiosks_own_actions_are_asked_for_as_help(
         assert understanding.understand(other).action is None, other
 
 
+@pytest.mark.parametrize("text", [
+    "what section am I on", "which page am I on?", "what screen is this", "what part am I on",
+    "which section are we in", "um, what section are we on",
+])
+def test_where_am_i_said_with_other_small_words_is_still_where_am_i(
+    understanding: Understanding, text: str
+) -> None:
+    """The [words] action_synonyms: "on" for "in", "which" for "what", "page", "part" or
+    "screen" for "section", "we are" for "I am" (before, "what screen is this" went home)."""
+    assert understanding.understand(text).action is Action.WHERE_AM_I, text
+
+
+@pytest.mark.parametrize("text", [
+    "what is on this page", "which page is best", "where is the toilet",
+    "what part of the breast is this", "what section should I read",
+])
+def test_the_action_synonyms_do_not_make_other_sentences_actions(
+    understanding: Understanding, text: str
+) -> None:
+    assert understanding.understand(text).action is None, text
+
+
+def test_a_bad_action_synonym_is_reported(library: Library, tmp_path: Path) -> None:
+    tree = tmp_path / "en"
+    shutil.copytree(library.root, tree)
+    path = tree / "commands.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"in = on, at"', '"in = on top of"'), encoding="utf-8")
+    assert [p.code for p in check_commands(tree)[1]] == ["bad-action-synonyms"]
+
+
 def test_an_unknown_action_in_commands_toml_is_reported(library: Library, tmp_path: Path) -> None:
     tree = tmp_path / "en"
     shutil.copytree(library.root, tree)
