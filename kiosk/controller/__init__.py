@@ -29,7 +29,7 @@ from kiosk.controller.core import Clock
 from kiosk.controller.engine_events import EngineEventsMixin
 from kiosk.controller.reading import Utterance
 from kiosk.controller.settings import SettingsMixin
-from kiosk.controller.state import ControllerState, FocusItem, Screen, Speech
+from kiosk.controller.state import SCREEN_LINES, ControllerState, FocusItem, Screen, Speech
 from kiosk.controller.visit import Visit, VisitMixin
 from kiosk.controller.voice import VoiceMixin
 from kiosk.events import EventType
@@ -239,7 +239,7 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
         self._introduced = True  # the welcome screen's lines include how to start
         self._silence()
         if lines:
-            self._set(prompt=lines[0], prompt_key="")
+            self._set(prompt=lines[0], prompt_key=SCREEN_LINES)
             self._speak(Utterance.lines("prompt", *lines))
 
     def _read_text(self, text: str | None) -> None:
@@ -373,4 +373,4 @@ class Controller(EngineEventsMixin, VoiceMixin, VisitMixin, SettingsMixin):
             self._home()
 
 
-__all__ = ["Controller", "ControllerState", "FocusItem", "Screen", "Speech"]
+__all__ = ["SCREEN_LINES", "Controller", "ControllerState", "FocusItem", "Screen", "Speech"]

@@ -37,6 +37,11 @@ class FocusItem:
     primary: bool = False
 
 
+#: The prompt's key when it is the first of the screen's own lines, read aloud ("Listen to this
+#: screen"): the screen already shows it (the welcome screen's or the help's title).
+SCREEN_LINES = "screen.lines"
+
+
 @dataclass(frozen=True, slots=True)
 class ControllerState:
     """A snapshot of everything the UI shows."""
@@ -58,7 +63,7 @@ class ControllerState:
     microphone_available: bool = True
     status: str = ""  # a device problem, shown until it clears
     prompt: str = ""  # the last interface line shown (and spoken)
-    prompt_key: str = ""  # its key in strings.toml ("" for content text)
+    prompt_key: str = ""  # its key in strings.toml ("" for content text; or SCREEN_LINES)
     focus: str | None = None  # the focused target
     idle_seconds_left: int | None = None  # set while the idle warning is shown
     answer: str | None = None  # the passage read for a question

@@ -24,7 +24,7 @@ from kivy.core.window import Keyboard, Window
 from kivy.properties import StringProperty
 
 from kiosk.config import ASSETS_DIR, Settings
-from kiosk.controller import Controller, Screen
+from kiosk.controller import SCREEN_LINES, Controller, Screen
 from kiosk.engines import Listener, NullListener, NullSpeaker, Speaker
 from kiosk.events import Event, EventSink, EventType
 from kiosk.last_good import content_signature, last_good_dir, load_library_or_last_good
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 #: Prompts already visible as the screen's own text are not repeated in the prompt line.
 _PROMPTS_SHOWN_BY_SCREEN = ("screen.welcome", "screen.topic_intro", "screen.reader_intro",
-                            "screen.help_title", "screen.answer_intro")
+                            "screen.help_title", "screen.answer_intro", SCREEN_LINES)
 
 
 def _register_fonts() -> None:
@@ -364,8 +364,10 @@ class KioskApp(App):  # type: ignore[misc]
             self.root.manager.current = screen.name
         self.status_text = state.status
         key = state.prompt_key
+        # Not repeated where it already shows: as the screen's own text, in the idle warning or
+        # "Did you mean", or in the banner at the top (a device problem says the same words).
         shown = key in _PROMPTS_SHOWN_BY_SCREEN or state.idle_seconds_left is not None \
-            or state.maybe is not None
+            or state.maybe is not None or state.prompt == state.status
         self.prompt_text = "" if shown else state.prompt
         self.root.adjust.refresh(controller)
         self.root.question.refresh(controller)
