@@ -421,7 +421,8 @@ def test_idle_warning_then_reset(rig: Rig, library: Library) -> None:
     assert [e.type for e in rig.events[n:]].count(EventType.IDLE_WARNING) == 0
 
 
-def test_idle_warning_continue_extends_the_visit(rig: Rig) -> None:
+def _at_idle_warning(rig: Rig) -> None:
+    """A topic opened, then nothing until the idle warning is shown and said."""
     c, s = rig.controller, rig.settings
     c.handle(Intent(IntentName.TOPIC, topic="calcifications"))
     rig.speaker.play_to_end()
@@ -429,6 +430,11 @@ def test_idle_warning_continue_extends_the_visit(rig: Rig) -> None:
     c.tick()
     assert c.state.idle_seconds_left is not None
     rig.speaker.play_to_end()
+
+
+def test_idle_warning_continue_extends_the_visit(rig: Rig) -> None:
+    c, s = rig.controller, rig.settings
+    _at_idle_warning(rig)
     c.key("activate")  # the focused "Continue"
     assert c.state.idle_seconds_left is None
     rig.speaker.play_to_end()
@@ -442,12 +448,7 @@ def test_a_stray_touch_or_key_is_presence_through_the_one_door(rig: Rig) -> None
     handle() like every input, clears the idle warning silently, is not counted and does not
     start speech mode."""
     c, s = rig.controller, rig.settings
-    c.handle(Intent(IntentName.TOPIC, topic="calcifications"))
-    rig.speaker.play_to_end()
-    rig.clock.now += s.idle_timeout_s - s.idle_warning_s + 1
-    c.tick()
-    assert c.state.idle_seconds_left is not None
-    rig.speaker.play_to_end()
+    _at_idle_warning(rig)
     spoken = len(rig.speaker.spoken)
     with patch.object(Controller, "handle", autospec=True, side_effect=Controller.handle) as door:
         c.note_activity("keypad")

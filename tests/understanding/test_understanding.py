@@ -248,28 +248,28 @@ def test_the_action_synonyms_do_not_make_other_sentences_actions(
     assert understanding.understand(text).action is None, text
 
 
-def test_a_bad_action_synonym_is_reported(library: Library, tmp_path: Path) -> None:
+def _edited_commands(library: Library, tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the bundled content whose commands.toml has `old` (once) made `new`."""
     tree = tmp_path / "en"
     shutil.copytree(library.root, tree)
     path = tree / "commands.toml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('"in = on, at"', '"in = on top of"'), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return tree
+
+
+def test_a_bad_action_synonym_is_reported(library: Library, tmp_path: Path) -> None:
+    tree = _edited_commands(library, tmp_path, '"in = on, at"', '"in = on top of"')
     assert [p.code for p in check_commands(tree)[1]] == ["bad-action-synonyms"]
 
 
 def test_an_unknown_action_in_commands_toml_is_reported(library: Library, tmp_path: Path) -> None:
-    tree = tmp_path / "en"
-    shutil.copytree(library.root, tree)
-    path = tree / "commands.toml"
-    path.write_text(path.read_text().replace("\nadjust = [", "\nfly = [", 1), encoding="utf-8")
+    tree = _edited_commands(library, tmp_path, "\nadjust = [", "\nfly = [")
     assert [p.code for p in check_commands(tree)[1]] == ["unknown-action"]
 
 
 def test_commands_file_problems_are_reported(library: Library, tmp_path: Path) -> None:
-    tree = tmp_path / "en"
-    shutil.copytree(library.root, tree)
+    tree = _edited_commands(library, tmp_path, "next = [", "nxet = [")
     path = tree / "commands.toml"
-    path.write_text(path.read_text().replace("next = [", "nxet = [", 1), encoding="utf-8")
     result, problems = check_commands(tree)
     codes = {problem.code for problem in problems}
     assert result is None and {"unknown-command", "missing-command"} <= codes
